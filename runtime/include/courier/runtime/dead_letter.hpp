@@ -1,0 +1,49 @@
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <functional>
+
+#include "courier/runtime/actor_ref.hpp"
+#include "courier/runtime/message.hpp"
+
+namespace courier {
+
+/// Why a message could not be handled.
+enum class dead_letter_reason : std::uint8_t {
+  stopped,    ///< The receiver had stopped (or stopped before handling it).
+  unhandled,  ///< The receiver has no handler for the message's type.
+  overflow,   ///< A bounded queue was full and its policy dead-letters.
+  shutdown,   ///< The system shut down before the message was handled.
+  failed,     ///< The handler threw; the message is the one it failed on.
+};
+inline constexpr std::size_t dead_letter_reason_count = 5;
+
+/// "stopped", "unhandled", ...
+const char* to_string(dead_letter_reason r) noexcept;
+
+/// A message that could not be handled, with its intended receiver.
+struct dead_letter {
+  message_ptr msg;
+  actor_ref receiver;
+  dead_letter_reason reason;
+};
+
+/// Receives every dead letter, on the thread that produced it.
+/// @pre must not block and must not throw.
+using dead_letter_sink = std::function<void(const dead_letter&)>;
+
+/// Dead-letter totals, indexed by reason.
+struct dead_letter_counts {
+  std::array<std::uint64_t, dead_letter_reason_count> by_reason{};
+  [[nodiscard]] std::uint64_t operator[](dead_letter_reason r) const noexcept {
+    return by_reason[static_cast<std::size_t>(r)];
+  }
+  [[nodiscard]] std::uint64_t total() const noexcept {
+    std::uint64_t sum = 0;
+    for (auto n : by_reason) sum += n;
+    return sum;
+  }
+};
+
+}  // namespace courier

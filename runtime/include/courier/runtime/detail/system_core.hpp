@@ -1,0 +1,74 @@
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <mutex>
+
+#include "courier/runtime/dead_letter.hpp"
+#include "courier/runtime/executor.hpp"
+
+namespace courier::detail {
+
+class actor_cell;
+
+/// What every actor cell needs from its system. Reference-counted by the
+/// system and by each live cell, so a handle that outlives the system can
+/// still dead-letter safely.
+class system_core {
+ public:
+  system_core(executor& exec, std::uint32_t throughput, dead_letter_sink sink)
+      : exec_{&exec}, throughput_{throughput}, sink_{std::move(sink)} {}
+
+  [[nodiscard]] executor& exec() const noexcept { return *exec_; }
+  [[nodiscard]] std::uint32_t throughput() const noexcept { return throughput_; }
+
+  /// True once shutdown began: sends and queued messages become dead letters.
+  [[nodiscard]] bool stopping() const noexcept { return stopping_.load(std::memory_order_acquire); }
+  void begin_shutdown() noexcept { stopping_.store(true, std::memory_order_seq_cst); }
+  /// Called when the executor has joined: the sink may now be gone.
+  void detach() noexcept { detached_.store(true, std::memory_order_release); }
+  [[nodiscard]] bool detached() const noexcept { return detached_.load(std::memory_order_acquire); }
+
+  void dead_letter(message_ptr msg, actor_cell* receiver, dead_letter_reason why) noexcept;
+  [[nodiscard]] dead_letter_counts dead_letters() const noexcept;
+
+  void add_ref() noexcept { refs_.fetch_add(1, std::memory_order_relaxed); }
+  void release() noexcept {
+    // acq_rel: the last owner must see every other owner's use of the core.
+    if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+  }
+  /// Cells alive now (each holds one reference; the system holds one more).
+  [[nodiscard]] std::uint64_t live_cells() const noexcept {
+    return refs_.load(std::memory_order_acquire) - 1;
+  }
+
+  std::atomic<std::uint64_t> spawned{0};
+
+  /// Adds `c` to the registry of live cells (spawn) or removes it (destroy).
+  void enlist(actor_cell* c) noexcept;
+  void delist(actor_cell* c) noexcept;
+  /// Asks every live actor to stop; used by shutdown to break reference cycles.
+  void stop_all() noexcept;
+
+ private:
+  // The registry is sharded so that spawns on different threads rarely
+  // contend for a lock.
+  struct alignas(64) shard {
+    std::mutex mutex;
+    actor_cell* head = nullptr;
+  };
+  static constexpr std::size_t shard_count = 16;
+  shard& shard_of(const actor_cell* c) noexcept;
+  std::array<shard, shard_count> shards_;
+
+  executor* exec_;
+  std::uint32_t throughput_;
+  dead_letter_sink sink_;
+  std::atomic<std::uint64_t> refs_{1};
+  std::atomic<bool> stopping_{false};
+  std::atomic<bool> detached_{false};
+  std::array<std::atomic<std::uint64_t>, dead_letter_reason_count> dead_{};
+};
+
+}  // namespace courier::detail

@@ -1,0 +1,42 @@
+#pragma once
+
+#include <chrono>
+
+namespace courier {
+
+/// A unit of work an executor can run. Actors are runnables; so are tasks
+/// the runtime schedules for itself.
+class runnable {
+ public:
+  /// Runs one turn. @pre the executor runs a given runnable on one thread at a time.
+  virtual void run() noexcept = 0;
+
+ protected:
+  ~runnable() = default;
+};
+
+/// Where runnables run. Actor code cannot tell the implementations apart.
+class executor {
+ public:
+  virtual ~executor() = default;
+
+  /// Queues `r` to run once. The caller keeps `r` alive until it has run.
+  /// @threadsafe
+  virtual void schedule(runnable* r) noexcept = 0;
+
+  /// Like schedule(), for a runnable that yielded after using its whole
+  /// turn: it goes behind the work already queued, so it cannot starve it.
+  virtual void yield(runnable* r) noexcept { schedule(r); }
+
+  /// Blocks until nothing is queued or running, or until `deadline`.
+  /// Returns true if the executor went idle. @threadsafe
+  virtual bool wait_idle(std::chrono::steady_clock::time_point deadline) = 0;
+
+  /// Stops the executor's threads once queued work has run. Idempotent.
+  virtual void shutdown() noexcept = 0;
+
+  /// The number of threads running runnables.
+  [[nodiscard]] virtual unsigned concurrency() const noexcept = 0;
+};
+
+}  // namespace courier

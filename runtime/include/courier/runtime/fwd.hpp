@@ -1,0 +1,18 @@
+#pragma once
+
+namespace courier {
+class actor;
+class actor_ref;
+class executor;
+class manual_executor;
+class message;
+class message_ptr;
+class runnable;
+class system;
+class thread_pool;
+struct system_config;
+struct dead_letter;
+enum class dead_letter_reason : unsigned char;
+template <class... Ms>
+struct handles;
+}  // namespace courier

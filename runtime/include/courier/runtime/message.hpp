@@ -1,0 +1,113 @@
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <type_traits>
+#include <utility>
+
+#include "courier/runtime/memory.hpp"
+#include "courier/runtime/mpsc_queue.hpp"
+#include "courier/runtime/type_id.hpp"
+
+namespace courier {
+
+class message;
+
+/// A message's place in one mailbox. Every message embeds one hook for its
+/// first receiver; a fan-out to more receivers allocates a mail_node each.
+struct mail_hook : mpsc_hook {
+  message* msg = nullptr;
+};
+
+/// An immutable, reference-counted payload. Handlers receive `const T&`, so
+/// one message can be shared by any number of receivers without copying.
+class message : public detail::uses_courier_allocator {
+ public:
+  message(const message&) = delete;
+  message& operator=(const message&) = delete;
+
+  [[nodiscard]] type_id type() const noexcept { return type_; }
+
+  /// The payload as T. @pre type() == type_id_of<T>().
+  template <class T>
+  [[nodiscard]] const T& as() const noexcept;
+
+  void add_ref() const noexcept { refs_.fetch_add(1, std::memory_order_relaxed); }
+  void release() const noexcept {
+    // A sole owner skips the atomic RMW: nobody else can be reading refs_.
+    if (refs_.load(std::memory_order_acquire) == 1 ||
+        // acq_rel: the last release must see every other owner's reads of the payload.
+        refs_.fetch_sub(1, std::memory_order_acq_rel) == 1)
+      delete this;
+  }
+
+  /// The hook for the first mailbox this message is pushed to.
+  mail_hook& own_hook() noexcept { return hook_; }
+
+ protected:
+  explicit message(type_id t) noexcept : type_{t} { hook_.msg = this; }
+  virtual ~message() = default;
+
+ private:
+  mutable std::atomic<std::uint32_t> refs_{1};
+  type_id type_;
+  mail_hook hook_;
+};
+
+template <class T>
+class message_box final : public message {
+ public:
+  template <class... Args>
+  explicit message_box(Args&&... args)
+      : message{type_id_of<T>()}, value_{std::forward<Args>(args)...} {}
+  const T& value() const noexcept { return value_; }
+
+ private:
+  const T value_;
+};
+
+template <class T>
+const T& message::as() const noexcept {
+  return static_cast<const message_box<T>*>(this)->value();
+}
+
+/// An extra mailbox slot for a shared message; owns one reference to it.
+struct mail_node final : mail_hook, detail::uses_courier_allocator {
+  explicit mail_node(message* m) noexcept {
+    m->add_ref();
+    msg = m;
+  }
+};
+
+/// A counted reference to a message.
+class message_ptr {
+ public:
+  message_ptr() noexcept = default;
+  /// Adopts one reference held by the caller.
+  static message_ptr adopt(message* m) noexcept { return message_ptr{m}; }
+  message_ptr(const message_ptr& o) noexcept : m_{o.m_} { if (m_) m_->add_ref(); }
+  message_ptr(message_ptr&& o) noexcept : m_{std::exchange(o.m_, nullptr)} {}
+  message_ptr& operator=(message_ptr o) noexcept {
+    std::swap(m_, o.m_);
+    return *this;
+  }
+  ~message_ptr() { if (m_) m_->release(); }
+
+  message* get() const noexcept { return m_; }
+  message* operator->() const noexcept { return m_; }
+  explicit operator bool() const noexcept { return m_ != nullptr; }
+  /// Gives up ownership of the reference without releasing it.
+  message* detach() noexcept { return std::exchange(m_, nullptr); }
+
+ private:
+  explicit message_ptr(message* m) noexcept : m_{m} {}
+  message* m_ = nullptr;
+};
+
+/// Builds a message holding a T constructed from `args`.
+template <class T, class... Args>
+message_ptr make_message(Args&&... args) {
+  return message_ptr::adopt(new message_box<T>(std::forward<Args>(args)...));
+}
+
+}  // namespace courier

@@ -1,0 +1,164 @@
+#include "courier/runtime/detail/actor_cell.hpp"
+
+#include "courier/runtime/actor.hpp"
+
+namespace courier {
+namespace detail {
+namespace {
+thread_local actor_cell* constructing = nullptr;
+}  // namespace
+
+constructing_scope::constructing_scope(actor_cell* c) noexcept : previous{constructing} {
+  constructing = c;
+}
+constructing_scope::~constructing_scope() { constructing = previous; }
+
+void add_ref(actor_cell* c) noexcept { c->add_ref(); }
+void release(actor_cell* c) noexcept { c->release(); }
+bool enqueue(actor_cell* c, mail_hook* h) noexcept { return c->enqueue(h); }
+void request_stop(actor_cell* c) noexcept { c->request_stop(); }
+
+actor_cell::actor_cell(system_core& core, const dispatch_table& table) noexcept
+    : core_{&core}, table_{&table} {
+  core.add_ref();
+  core.enlist(this);
+}
+
+actor_cell::~actor_cell() {
+  // Unreachable in practice: every push schedules a turn that holds a
+  // reference, and a turn ends only with an empty mailbox. Kept so that no
+  // message can leak silently.
+  while (mail_hook* h = pop()) core_->dead_letter(take(h), nullptr, dead_letter_reason::stopped);
+  core_->delist(this);
+  core_->release();
+}
+
+bool actor_cell::try_add_ref() noexcept {
+  auto n = refs_.load(std::memory_order_relaxed);
+  // relaxed CAS: the caller already holds the registry lock that keeps the
+  // memory alive; it only must not revive a count that reached zero.
+  while (n != 0 && !refs_.compare_exchange_weak(n, n + 1, std::memory_order_relaxed)) {
+  }
+  return n != 0;
+}
+
+mail_hook* actor_cell::pop() noexcept {
+  // Only mail_hooks are ever pushed; the queue's own stub is never returned.
+  return static_cast<mail_hook*>(mailbox_.pop());
+}
+
+message_ptr actor_cell::take(mail_hook* h) noexcept {
+  message* m = h->msg;
+  if (h != &m->own_hook()) delete static_cast<mail_node*>(h);  // the node's reference moves to us
+  return message_ptr::adopt(m);
+}
+
+void actor_cell::finish(mail_hook* h) noexcept {
+  message* m = h->msg;
+  if (h != &m->own_hook()) delete static_cast<mail_node*>(h);
+  m->release();
+}
+
+bool actor_cell::enqueue(mail_hook* h) noexcept {
+  if (core_->stopping()) {
+    core_->dead_letter(take(h), this, dead_letter_reason::shutdown);
+    return false;
+  }
+  if (life_.load(std::memory_order_acquire) == life::stopped) {
+    core_->dead_letter(take(h), this, dead_letter_reason::stopped);
+    return false;
+  }
+  mailbox_.push(h);
+  schedule_if_idle();
+  return true;
+}
+
+void actor_cell::schedule_if_idle() noexcept {
+  // seq_cst load: pairs with end_turn()'s seq_cst store and mailbox check
+  // (Dekker): either we see the actor idle, or its last check sees our push.
+  if (scheduled_.load(std::memory_order_seq_cst)) return;
+  // seq_cst exchange: exactly one of the racing senders wins the right to schedule.
+  if (scheduled_.exchange(true, std::memory_order_seq_cst)) return;
+  if (core_->detached()) return;  // the executor is gone; nothing can be queued any more
+  add_ref();  // the executor's reference, dropped when a turn ends idle
+  core_->exec().schedule(this);
+}
+
+void actor_cell::request_stop() noexcept {
+  life expected = life::running;
+  // seq_cst CAS: pairs with end_turn()'s seq_cst read of life_ (Dekker, as for pushes).
+  if (life_.compare_exchange_strong(expected, life::stop_requested, std::memory_order_seq_cst))
+    schedule_if_idle();
+}
+
+void actor_cell::handle(mail_hook* h) noexcept {
+  const message& m = *h->msg;
+  handler_fn f = table_->find(m.type());
+  if (f == nullptr) {
+    core_->dead_letter(take(h), this, dead_letter_reason::unhandled);
+    return;
+  }
+  try {
+    f(*behaviour_, m);
+  } catch (...) {
+    core_->dead_letter(take(h), this, dead_letter_reason::failed);
+    request_stop();
+    return;
+  }
+  finish(h);
+}
+
+void actor_cell::close() noexcept {
+  life_.store(life::stopped, std::memory_order_seq_cst);
+  destruct();
+}
+
+void actor_cell::drain(dead_letter_reason why) noexcept {
+  while (mail_hook* h = pop()) core_->dead_letter(take(h), this, why);
+}
+
+void actor_cell::run() noexcept {
+  const std::uint32_t budget = core_->throughput();
+  std::uint32_t handled = 0;
+  while (handled < budget && life_.load(std::memory_order_relaxed) == life::running &&
+         !core_->stopping()) {
+    mail_hook* h = pop();
+    if (h == nullptr) break;
+    handle(h);
+    ++handled;
+  }
+  if (life_.load(std::memory_order_acquire) == life::stop_requested) close();
+  if (core_->stopping())
+    drain(dead_letter_reason::shutdown);
+  else if (life_.load(std::memory_order_relaxed) == life::stopped)
+    drain(dead_letter_reason::stopped);
+  end_turn(handled == budget);
+}
+
+void actor_cell::end_turn(bool used_whole_turn) noexcept {
+  // seq_cst store: first half of the Dekker pattern with schedule_if_idle()
+  // and request_stop(); the loads below are the second half.
+  scheduled_.store(false, std::memory_order_seq_cst);
+  bool more = !mailbox_.empty() ||
+              life_.load(std::memory_order_seq_cst) == life::stop_requested;
+  // seq_cst exchange: a sender may have claimed the turn since our store.
+  if (more && !scheduled_.exchange(true, std::memory_order_seq_cst)) {
+    if (used_whole_turn)
+      core_->exec().yield(this);
+    else
+      core_->exec().schedule(this);
+    return;  // the executor keeps its reference
+  }
+  release();
+}
+
+}  // namespace detail
+
+actor::actor() noexcept : cell_{detail::constructing} {}
+
+actor_ref actor::self() const noexcept {
+  cell_->add_ref();
+  return actor_ref::adopt(cell_);
+}
+
+}  // namespace courier

@@ -1,0 +1,39 @@
+#include "courier/runtime/system.hpp"
+
+#include <stdexcept>
+
+#include "courier/runtime/thread_pool.hpp"
+
+namespace courier {
+
+system::system(system_config cfg) {
+  if (cfg.throughput == 0) throw std::invalid_argument("system_config::throughput must be positive");
+  executor* exec = cfg.exec;
+  if (exec == nullptr) {
+    owned_exec_ = std::make_unique<thread_pool>(thread_pool::config{.workers = cfg.workers});
+    exec = owned_exec_.get();
+  }
+  core_ = new detail::system_core(*exec, cfg.throughput, std::move(cfg.on_dead_letter));
+}
+
+system::~system() {
+  shutdown();
+  core_->release();
+}
+
+bool system::await_idle(std::chrono::steady_clock::time_point deadline) {
+  return core_->exec().wait_idle(deadline);
+}
+
+void system::shutdown() noexcept {
+  if (core_->stopping()) return;
+  core_->begin_shutdown();
+  core_->stop_all();
+  if (owned_exec_)
+    owned_exec_->shutdown();
+  else
+    core_->exec().wait_idle(std::chrono::steady_clock::time_point::max());
+  core_->detach();
+}
+
+}  // namespace courier
