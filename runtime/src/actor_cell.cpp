@@ -2,11 +2,19 @@
 
 #include "courier/runtime/actor.hpp"
 
+#include <exception>
+
 namespace courier {
 namespace detail {
 namespace {
 thread_local actor_cell* constructing = nullptr;
+thread_local const message* current = nullptr;
 }  // namespace
+
+current_message_scope::current_message_scope(const message* m) noexcept : previous{current} {
+  current = m;
+}
+current_message_scope::~current_message_scope() { current = previous; }
 
 constructing_scope::constructing_scope(actor_cell* c) noexcept : previous{constructing} {
   constructing = c;
@@ -49,14 +57,19 @@ mail_hook* actor_cell::pop() noexcept {
 
 message_ptr actor_cell::take(mail_hook* h) noexcept {
   message* m = h->msg;
-  if (h != &m->own_hook()) delete static_cast<mail_node*>(h);  // the node's reference moves to us
+  if (h != &m->own_hook()) retire(static_cast<mail_node*>(h));  // its reference moves to us
   return message_ptr::adopt(m);
 }
 
 void actor_cell::finish(mail_hook* h) noexcept {
   message* m = h->msg;
-  if (h != &m->own_hook()) delete static_cast<mail_node*>(h);
+  if (h != &m->own_hook()) retire(static_cast<mail_node*>(h));
   m->release();
+}
+
+void actor_cell::retire(mail_node* n) noexcept {
+  n->done();
+  delete n;
 }
 
 bool actor_cell::enqueue(mail_hook* h) noexcept {
@@ -98,14 +111,24 @@ void actor_cell::handle(mail_hook* h) noexcept {
     core_->dead_letter(take(h), this, dead_letter_reason::unhandled);
     return;
   }
+  current_message_scope scope{&m};
   try {
     f(*behaviour_, m);
+  } catch (const std::exception& e) {
+    fail(h, e.what());
+    return;
   } catch (...) {
-    core_->dead_letter(take(h), this, dead_letter_reason::failed);
-    request_stop();
+    fail(h, "unknown exception");
     return;
   }
   finish(h);
+}
+
+void actor_cell::fail(mail_hook* h, const char* what) noexcept {
+  if (const message_meta* meta = h->msg->meta(); meta != nullptr && meta->replies != nullptr)
+    meta->replies->fail(what);
+  core_->dead_letter(take(h), this, dead_letter_reason::failed);
+  request_stop();
 }
 
 void actor_cell::close() noexcept {
@@ -155,6 +178,8 @@ void actor_cell::end_turn(bool used_whole_turn) noexcept {
 }  // namespace detail
 
 actor::actor() noexcept : cell_{detail::constructing} {}
+
+const message* current_message() noexcept { return detail::current; }
 
 actor_ref actor::self() const noexcept {
   cell_->add_ref();

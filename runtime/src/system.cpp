@@ -13,6 +13,11 @@ system::system(system_config cfg) {
     owned_exec_ = std::make_unique<thread_pool>(thread_pool::config{.workers = cfg.workers});
     exec = owned_exec_.get();
   }
+  timers_ = cfg.timers;
+  if (timers_ == nullptr) {
+    owned_timers_ = std::make_unique<real_time_timers>();
+    timers_ = owned_timers_.get();
+  }
   core_ = new detail::system_core(*exec, cfg.throughput, std::move(cfg.on_dead_letter));
 }
 

@@ -49,6 +49,10 @@ class actor {
   detail::actor_cell* cell_;
 };
 
+/// The message the calling thread's handler is handling, or nullptr outside
+/// a handler. The bus reads it to set causation and correlation ids.
+const message* current_message() noexcept;
+
 namespace detail {
 
 /// Lets actor's default constructor find the cell it is being built in.
@@ -63,14 +67,26 @@ struct constructing_scope {
 template <class A, class M>
 concept handles_message = requires(A& a, const M& m) { a.on(m); };
 
+/// Calls `on(m)`; a non-void result is the reply to a request.
+template <class A, class M>
+void invoke(actor& self, const message& m) {
+  using R = decltype(static_cast<A&>(self).on(m.template as<M>()));
+  if constexpr (std::is_void_v<R>) {
+    static_cast<A&>(self).on(m.template as<M>());
+  } else {
+    R r = static_cast<A&>(self).on(m.template as<M>());
+    const message_meta* meta = m.meta();
+    if (meta != nullptr && meta->replies != nullptr)
+      meta->replies->reply(make_message<std::remove_cvref_t<R>>(std::move(r)));
+  }
+}
+
 template <class A, class... Ms>
 dispatch_table build_table(handles<Ms...>) {
   static_assert((handles_message<A, Ms> && ...),
                 "every type in A::handles needs a matching `on(const M&)` overload");
   dispatch_table t;
-  (t.set(type_id_of<Ms>(),
-         [](actor& self, const message& m) { static_cast<A&>(self).on(m.template as<Ms>()); }),
-   ...);
+  (t.set(type_id_of<Ms>(), &invoke<A, Ms>), ...);
   return t;
 }
 
@@ -79,7 +95,12 @@ template <class A>
 const dispatch_table& table_of() {
   static_assert(requires { typename A::handles; },
                 "an actor declares `using handles = courier::handles<...>;`");
-  static const dispatch_table table = build_table<A>(typename A::handles{});
+  static const dispatch_table table = [] {
+    dispatch_table t = build_table<A>(typename A::handles{});
+    if constexpr (requires(A& a, const message& m) { a.on_any(m); })
+      t.set_fallback([](actor& self, const message& m) { static_cast<A&>(self).on_any(m); });
+    return t;
+  }();
   return table;
 }
 

@@ -12,6 +12,28 @@
 namespace courier {
 
 class message;
+class message_ptr;
+
+/// Where a handler's return value goes when a message is a request.
+class reply_channel {
+ public:
+  /// Delivers the handler's result. Called at most once per request message.
+  virtual void reply(message_ptr response) noexcept = 0;
+  /// Reports that the handler threw, with the exception's text.
+  virtual void fail(const char* what) noexcept = 0;
+
+ protected:
+  ~reply_channel() = default;
+};
+
+/// Metadata a layer above the runtime (the bus's envelope) attaches to a
+/// message. The runtime only reads its reply channel.
+struct message_meta {
+  reply_channel* replies = nullptr;
+
+ protected:
+  ~message_meta() = default;
+};
 
 /// A message's place in one mailbox. Every message embeds one hook for its
 /// first receiver; a fan-out to more receivers allocates a mail_node each.
@@ -44,6 +66,9 @@ class message : public detail::uses_courier_allocator {
   /// The hook for the first mailbox this message is pushed to.
   mail_hook& own_hook() noexcept { return hook_; }
 
+  /// Metadata attached by the bus, or nullptr for a plain message.
+  [[nodiscard]] virtual const message_meta* meta() const noexcept { return nullptr; }
+
  protected:
   explicit message(type_id t) noexcept : type_{t} { hook_.msg = this; }
   virtual ~message() = default;
@@ -55,10 +80,10 @@ class message : public detail::uses_courier_allocator {
 };
 
 template <class T>
-class message_box final : public message {
+class message_box : public message {
  public:
   template <class... Args>
-  explicit message_box(Args&&... args)
+  explicit message_box(std::in_place_t, Args&&... args)
       : message{type_id_of<T>()}, value_{std::forward<Args>(args)...} {}
   const T& value() const noexcept { return value_; }
 
@@ -72,11 +97,16 @@ const T& message::as() const noexcept {
 }
 
 /// An extra mailbox slot for a shared message; owns one reference to it.
-struct mail_node final : mail_hook, detail::uses_courier_allocator {
+/// Subclasses learn when the receiver is done with the message.
+struct mail_node : mail_hook, detail::uses_courier_allocator {
   explicit mail_node(message* m) noexcept {
     m->add_ref();
     msg = m;
   }
+  /// Called once the receiver handled or dead-lettered the message; the
+  /// node's reference to it has already been handed on or released.
+  virtual void done() noexcept {}
+  virtual ~mail_node() = default;
 };
 
 /// A counted reference to a message.
@@ -107,7 +137,7 @@ class message_ptr {
 /// Builds a message holding a T constructed from `args`.
 template <class T, class... Args>
 message_ptr make_message(Args&&... args) {
-  return message_ptr::adopt(new message_box<T>(std::forward<Args>(args)...));
+  return message_ptr::adopt(new message_box<T>(std::in_place, std::forward<Args>(args)...));
 }
 
 }  // namespace courier

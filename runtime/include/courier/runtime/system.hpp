@@ -7,6 +7,7 @@
 #include "courier/runtime/actor.hpp"
 #include "courier/runtime/dead_letter.hpp"
 #include "courier/runtime/executor.hpp"
+#include "courier/runtime/timers.hpp"
 
 namespace courier {
 
@@ -18,6 +19,9 @@ struct system_config {
   /// Run on this executor instead of a built-in thread_pool (for example a
   /// manual_executor). It must outlive the system.
   executor* exec = nullptr;
+  /// Timers for delayed sends and timeouts; default: real time, one thread.
+  /// Pass a virtual_timers for deterministic runs. It must outlive the system.
+  timer_service* timers = nullptr;
   /// Sees every dead letter, on the thread that produced it.
   dead_letter_sink on_dead_letter = {};
 };
@@ -64,9 +68,12 @@ class system {
   [[nodiscard]] std::uint64_t live_actors() const noexcept { return core_->live_cells(); }
 
   [[nodiscard]] executor& exec() const noexcept { return core_->exec(); }
+  [[nodiscard]] timer_service& timers() const noexcept { return *timers_; }
 
  private:
   std::unique_ptr<executor> owned_exec_;
+  std::unique_ptr<timer_service> owned_timers_;
+  timer_service* timers_;
   detail::system_core* core_;
 };
 

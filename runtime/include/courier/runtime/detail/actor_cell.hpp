@@ -19,6 +19,15 @@ namespace courier::detail {
 /// Calls the handler for a message's type on a behaviour.
 using handler_fn = void (*)(actor& self, const message& msg);
 
+/// Marks the message a handler on this thread is handling.
+struct current_message_scope {
+  explicit current_message_scope(const message* m) noexcept;
+  ~current_message_scope();
+  current_message_scope(const current_message_scope&) = delete;
+  current_message_scope& operator=(const current_message_scope&) = delete;
+  const message* previous;
+};
+
 /// A per-actor-type table from message type id to handler.
 class dispatch_table {
  public:
@@ -26,12 +35,15 @@ class dispatch_table {
     if (t >= handlers_.size()) handlers_.resize(t + 1, nullptr);
     handlers_[t] = f;
   }
+  /// A handler for every type not in the table (used by the bus's callback actors).
+  void set_fallback(handler_fn f) noexcept { fallback_ = f; }
   [[nodiscard]] handler_fn find(type_id t) const noexcept {
-    return t < handlers_.size() ? handlers_[t] : nullptr;
+    return t < handlers_.size() && handlers_[t] != nullptr ? handlers_[t] : fallback_;
   }
 
  private:
   std::vector<handler_fn> handlers_;  // indexed by type id; ids are dense
+  handler_fn fallback_ = nullptr;
 };
 
 /// The runtime half of an actor: its mailbox, its scheduling state and a
@@ -76,6 +88,8 @@ class actor_cell : public runnable, public uses_courier_allocator {
   void end_turn(bool used_whole_turn) noexcept;
   void finish(mail_hook* h) noexcept;
   message_ptr take(mail_hook* h) noexcept;
+  void retire(mail_node* n) noexcept;
+  void fail(mail_hook* h, const char* what) noexcept;
   mail_hook* pop() noexcept;
 
   friend class system_core;
