@@ -48,6 +48,16 @@ class actor_ref {
     return detail::enqueue(cell_, new mail_node(m.get()));
   }
 
+  /// Sends through a caller-made node (a mail_node subclass that wants to
+  /// know when the receiver is done). Takes ownership of `n`. @threadsafe
+  bool send_node(mail_node* n) const {
+    if (cell_ != nullptr) return detail::enqueue(cell_, n);
+    message_ptr m = message_ptr::adopt(n->msg);
+    n->done();
+    delete n;
+    return false;
+  }
+
   /// Asks the actor to stop after the handler it is running, if any.
   /// Messages still queued become dead letters with reason `stopped`. @threadsafe
   void stop() const noexcept { if (cell_) detail::request_stop(cell_); }

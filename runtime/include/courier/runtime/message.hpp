@@ -30,9 +30,6 @@ class reply_channel {
 /// message. The runtime only reads its reply channel.
 struct message_meta {
   reply_channel* replies = nullptr;
-
- protected:
-  ~message_meta() = default;
 };
 
 /// A message's place in one mailbox. Every message embeds one hook for its
@@ -124,6 +121,7 @@ class message_ptr {
   ~message_ptr() { if (m_) m_->release(); }
 
   message* get() const noexcept { return m_; }
+  message& operator*() const noexcept { return *m_; }
   message* operator->() const noexcept { return m_; }
   explicit operator bool() const noexcept { return m_ != nullptr; }
   /// Gives up ownership of the reference without releasing it.

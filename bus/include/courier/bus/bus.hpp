@@ -1,0 +1,275 @@
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <future>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <type_traits>
+
+#include "courier/bus/dedupe.hpp"
+#include "courier/bus/envelope.hpp"
+#include "courier/bus/errc.hpp"
+#include "courier/runtime/system.hpp"
+
+namespace courier {
+
+/// What a bounded subscription does when it is full.
+enum class overflow : std::uint8_t {
+  block,        ///< The publisher waits up to `block_timeout`, then gets errc::timeout.
+  drop_newest,  ///< The new message is dropped and counted.
+  drop_oldest,  ///< The oldest waiting message is dropped and counted.
+  reject,       ///< publish() returns errc::mailbox_full; the message is counted.
+  dead_letter,  ///< The message goes to the dead-letter subject with reason "overflow".
+};
+
+struct subscribe_options {
+  /// Messages queued for this subscriber at most; 0 means unbounded.
+  std::size_t capacity = 0;
+  overflow policy = overflow::block;
+  duration block_timeout = std::chrono::milliseconds{100};
+  /// Remember this many message ids and drop repeats; 0 turns dedupe off.
+  std::size_t dedupe_window = 0;
+  duration dedupe_max_age = std::chrono::minutes{10};
+  /// A custom dedupe store (takes precedence over dedupe_window).
+  std::shared_ptr<dedupe_store> dedupe = {};
+  /// Competing consumers: one member of the group gets each message,
+  /// round-robin, or by the publish key when one is given.
+  std::string queue_group = {};
+};
+
+struct publish_options {
+  std::string key = {};              ///< Partition key for keyed queue groups.
+  std::optional<uuid> id = {};       ///< Message id; a fresh UUIDv7 when empty.
+  std::optional<duration> ttl = {};  ///< Sets the envelope's deadline.
+  std::vector<std::pair<std::string, std::string>> headers = {};
+};
+
+/// Per-subscription counters. Once the subscription's queue is empty, every
+/// message it matched is in exactly one of delivered (handed to the
+/// subscriber's mailbox), duplicates, dropped, rejected, timed_out and
+/// dead_lettered.
+struct subscription_stats {
+  std::uint64_t delivered = 0;
+  std::uint64_t duplicates = 0;
+  std::uint64_t dropped = 0;
+  std::uint64_t rejected = 0;
+  std::uint64_t timed_out = 0;
+  std::uint64_t dead_lettered = 0;
+  std::uint64_t max_depth = 0;
+};
+
+struct bus_stats {
+  std::uint64_t published = 0;
+  std::uint64_t unroutable = 0;
+  std::uint64_t late_replies = 0;
+  std::uint64_t requests = 0;
+  std::uint64_t request_timeouts = 0;
+};
+
+/// Published on `courier.dead_letter.<subject>` for a message no subscriber could take.
+struct bus_dead_letter {
+  message_ptr original;  ///< The payload and, through envelope_of(), its envelope.
+  std::string subject;
+  std::string reason;  ///< "overflow", "unroutable", "type_mismatch", ...
+};
+
+/// The outcome of a request: the reply, or why there is none.
+template <class R>
+struct reply {
+  result<R> value;
+  std::string error_text;  ///< The handler's exception text for errc::handler_failed.
+  explicit operator bool() const noexcept { return value.has_value(); }
+  const R& operator*() const noexcept { return value.value(); }
+  const R* operator->() const noexcept { return &value.value(); }
+  [[nodiscard]] errc error() const noexcept { return value.error(); }
+};
+
+namespace detail {
+struct bus_core;
+struct sub_state;
+struct request_base;
+}  // namespace detail
+
+/// Unsubscribes when destroyed (or on unsubscribe()).
+class subscription {
+ public:
+  subscription() = default;
+  subscription(std::shared_ptr<detail::bus_core> core, std::shared_ptr<detail::sub_state> s)
+      : core_{std::move(core)}, state_{std::move(s)} {}
+  subscription(subscription&&) noexcept = default;
+  subscription& operator=(subscription&& o) noexcept {
+    unsubscribe();
+    core_ = std::move(o.core_);
+    state_ = std::move(o.state_);
+    return *this;
+  }
+  ~subscription() { unsubscribe(); }
+
+  void unsubscribe() noexcept;
+  [[nodiscard]] subscription_stats stats() const noexcept;
+  explicit operator bool() const noexcept { return state_ != nullptr; }
+
+ private:
+  std::shared_ptr<detail::bus_core> core_;
+  std::shared_ptr<detail::sub_state> state_;
+};
+
+struct bus_config {
+  /// Also publish unroutable messages on the dead-letter subject.
+  bool dead_letter_unroutable = false;
+  /// Prefix of dead-letter subjects.
+  std::string dead_letter_prefix = "courier.dead_letter";
+};
+
+/// Pub/sub and request-reply over subjects, on top of an actor system.
+class bus {
+ public:
+  explicit bus(system& sys, bus_config cfg = {});
+  ~bus();
+  bus(const bus&) = delete;
+  bus& operator=(const bus&) = delete;
+
+  /// Delivers every T published on a subject matching `pattern` to `target`.
+  /// Returns an empty subscription with errc::invalid_subject on a bad pattern. @threadsafe
+  template <class T>
+  result<subscription> subscribe(std::string_view pattern, const actor_ref& target,
+                                 subscribe_options opts = {}) {
+    return subscribe_erased(pattern, type_id_of<T>(), target, std::move(opts), false, false);
+  }
+
+  /// Runs `fn` for every T published on a matching subject, on the executor,
+  /// one call at a time. @threadsafe
+  template <class T, class F>
+    requires std::is_invocable_v<F&, const T&>
+  result<subscription> subscribe(std::string_view pattern, F fn, subscribe_options opts = {}) {
+    return subscribe_erased(pattern, type_id_of<T>(), spawn_callback<T>(std::move(fn)), std::move(opts),
+                            false, true);
+  }
+
+  /// Makes `target` answer requests of type Q on `subject`: its handler's
+  /// return value is the reply. @threadsafe
+  template <class Q>
+  result<subscription> serve(std::string_view subject, const actor_ref& target, subscribe_options opts = {}) {
+    return subscribe_erased(subject, type_id_of<Q>(), target, std::move(opts), true, false);
+  }
+
+  /// Publishes `value` on `subject`. Returns ok, invalid_subject, or the
+  /// overflow outcome of a bounded subscriber (mailbox_full or timeout);
+  /// the other subscribers still receive it. @threadsafe
+  template <class T>
+  errc publish(std::string_view subject, T&& value, publish_options opts = {}) {
+    using V = std::remove_cvref_t<T>;
+    auto msg = new bus_message<V>(make_envelope(subject, type_name_of<V>(), std::move(opts)),
+                                  std::forward<T>(value));
+    return publish_erased(message_ptr::adopt(msg));
+  }
+
+  /// Sends a request of type Q to one responder on `subject`; the reply (or
+  /// timeout, no_responders, handler_failed) completes the future. @threadsafe
+  template <class R, class Q>
+  std::future<reply<R>> request(std::string_view subject, Q&& q, duration timeout) {
+    auto p = std::make_shared<std::promise<reply<R>>>();
+    auto f = p->get_future();
+    request<R>(subject, std::forward<Q>(q), timeout, [p](reply<R> r) { p->set_value(std::move(r)); });
+    return f;
+  }
+
+  /// Callback form: `done` runs once, on whichever thread completes the request.
+  template <class R, class Q>
+  void request(std::string_view subject, Q&& q, duration timeout, std::function<void(reply<R>)> done) {
+    using V = std::remove_cvref_t<Q>;
+    auto pending = make_request<R>(std::move(done));
+    auto* msg = new bus_message<V>(make_envelope(subject, type_name_of<V>(), {}), std::forward<Q>(q));
+    send_request(message_ptr::adopt(msg), msg->env(), std::move(pending), timeout);
+  }
+
+  [[nodiscard]] bus_stats stats() const noexcept;
+  [[nodiscard]] system& sys() const noexcept { return sys_; }
+
+ private:
+  template <class T>
+  static std::string_view type_name_of() {
+    if constexpr (requires { T::type_name; }) return T::type_name;
+    else return {};
+  }
+
+  template <class T, class F>
+  actor_ref spawn_callback(F fn);
+
+  template <class R>
+  static std::shared_ptr<detail::request_base> make_request(std::function<void(reply<R>)> done);
+
+  envelope make_envelope(std::string_view subject, std::string_view type_name, publish_options opts);
+  result<subscription> subscribe_erased(std::string_view pattern, type_id type, const actor_ref& target,
+                                        subscribe_options opts, bool responder, bool owns_target);
+  errc publish_erased(message_ptr msg);
+  void send_request(message_ptr msg, envelope& env, std::shared_ptr<detail::request_base> pending,
+                    duration timeout);
+
+  system& sys_;
+  std::shared_ptr<detail::bus_core> core_;
+};
+
+namespace detail {
+
+/// A request waiting for its reply; also the reply channel its message carries.
+struct request_base : reply_channel, std::enable_shared_from_this<request_base> {
+  std::atomic<bool> done{false};
+  std::atomic<bool> late{false};
+  bus_core* core = nullptr;
+  timer_service* timers = nullptr;
+  timer_id timer;
+
+  /// True for the one caller that gets to complete the request.
+  bool claim() noexcept { return !done.exchange(true, std::memory_order_acq_rel); }
+  void reply(message_ptr response) noexcept final;
+  void fail(const char* what) noexcept final;
+  void expire(errc why, const char* text = "") noexcept;
+
+  virtual void complete_value(const message& response) noexcept = 0;
+  virtual void complete_error(errc why, std::string text) noexcept = 0;
+  virtual ~request_base() = default;
+};
+
+template <class R>
+struct request_of final : request_base {
+  std::function<void(courier::reply<R>)> done_fn;
+  void complete_value(const message& m) noexcept override {
+    if (m.type() != type_id_of<R>()) return complete_error(errc::handler_failed, "reply has the wrong type");
+    done_fn(courier::reply<R>{result<R>{m.as<R>()}, {}});
+  }
+  void complete_error(errc why, std::string text) noexcept override {
+    done_fn(courier::reply<R>{result<R>{why}, std::move(text)});
+  }
+};
+
+/// Runs a callback subscription's function, one message at a time.
+template <class T, class F>
+class callback_actor final : public actor {
+ public:
+  using handles = courier::handles<T>;
+  explicit callback_actor(F f) : f_{std::move(f)} {}
+  void on(const T& v) { f_(v); }
+
+ private:
+  F f_;
+};
+
+}  // namespace detail
+
+template <class T, class F>
+actor_ref bus::spawn_callback(F fn) {
+  return sys_.spawn<detail::callback_actor<T, F>>(std::move(fn));
+}
+
+template <class R>
+std::shared_ptr<detail::request_base> bus::make_request(std::function<void(reply<R>)> done) {
+  auto r = std::make_shared<detail::request_of<R>>();
+  r->done_fn = std::move(done);
+  return r;
+}
+
+}  // namespace courier

@@ -1,0 +1,51 @@
+#pragma once
+
+#include <cstddef>
+#include <deque>
+#include <unordered_set>
+
+#include "courier/bus/envelope.hpp"
+
+namespace courier {
+
+/// Remembers message ids a subscription has seen. Implement it to keep the
+/// window somewhere durable; the bus calls it under the subscription's lock.
+class dedupe_store {
+ public:
+  virtual ~dedupe_store() = default;
+  /// Records `id` seen at `now`; false if it is already in the window.
+  virtual bool insert(const uuid& id, time_point now) = 0;
+  [[nodiscard]] virtual std::size_t size() const = 0;
+};
+
+/// An in-memory window bounded by count and by age: O(1) per message, memory
+/// bounded by `max_ids`. An id older than `max_age`, or pushed out by
+/// `max_ids` newer ones, is forgotten and would be delivered again.
+class window_dedupe_store final : public dedupe_store {
+ public:
+  window_dedupe_store(std::size_t max_ids, duration max_age) : max_ids_{max_ids}, max_age_{max_age} {
+    seen_.reserve(max_ids);
+  }
+  bool insert(const uuid& id, time_point now) override {
+    while (!order_.empty() && (order_.size() >= max_ids_ || now - order_.front().at > max_age_)) {
+      seen_.erase(order_.front().id);
+      order_.pop_front();
+    }
+    if (!seen_.insert(id).second) return false;
+    order_.push_back({id, now});
+    return true;
+  }
+  [[nodiscard]] std::size_t size() const override { return seen_.size(); }
+
+ private:
+  struct entry {
+    uuid id;
+    time_point at;
+  };
+  std::size_t max_ids_;
+  duration max_age_;
+  std::unordered_set<uuid, uuid_hash> seen_;
+  std::deque<entry> order_;
+};
+
+}  // namespace courier

@@ -1,0 +1,351 @@
+#include "courier/bus/bus.hpp"
+
+#include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <shared_mutex>
+#include <unordered_map>
+
+#include "courier/bus/router.hpp"
+
+namespace courier {
+namespace detail {
+
+/// One subscription: its target, its policy and its counters.
+struct sub_state {
+  sub_id id = 0;
+  std::string pattern;
+  type_id type = 0;
+  actor_ref target;
+  subscribe_options opts;
+  bool responder = false;
+  bool owns_target = false;  // a callback subscription's actor, stopped on unsubscribe
+  bus_core* core = nullptr;
+  std::atomic<bool> active{true};
+  std::atomic<std::uint64_t> rr{0};  // round-robin cursor when this is a group's first member
+
+  // Bounded delivery. `in_mailbox` messages sit in the actor's mailbox; with
+  // drop_oldest at most one does, and the rest wait here where the oldest
+  // can still be dropped.
+  std::mutex mutex;
+  std::condition_variable space;
+  std::deque<message_ptr> waiting;
+  std::size_t in_mailbox = 0;
+  std::unique_ptr<dedupe_store> own_dedupe;
+  dedupe_store* dedupe = nullptr;
+
+  std::atomic<std::uint64_t> delivered{0}, duplicates{0}, dropped{0}, rejected{0}, timed_out{0},
+      dead_lettered{0}, max_depth{0};
+
+  [[nodiscard]] std::size_t window() const noexcept {
+    return opts.policy == overflow::drop_oldest ? 1 : opts.capacity;
+  }
+  void note_depth(std::size_t d) noexcept {
+    auto m = max_depth.load(std::memory_order_relaxed);
+    while (d > m && !max_depth.compare_exchange_weak(m, d, std::memory_order_relaxed)) {
+    }
+  }
+};
+
+/// Tells a bounded subscription that its actor is done with one message.
+struct tracked_node final : mail_node {
+  tracked_node(message* m, std::shared_ptr<sub_state> s) noexcept : mail_node{m}, sub{std::move(s)} {}
+  void done() noexcept override;
+  std::shared_ptr<sub_state> sub;
+};
+
+struct bus_core {
+  explicit bus_core(system& s, bus_config c) : sys{s}, cfg{std::move(c)} {}
+  system& sys;
+  bus_config cfg;
+  courier::router routes;
+  mutable std::shared_mutex subs_mutex;
+  std::unordered_map<sub_id, std::shared_ptr<sub_state>> subs;
+  std::atomic<sub_id> next_id{1};
+  std::atomic<std::uint64_t> published{0}, unroutable{0}, late_replies{0}, requests{0},
+      request_timeouts{0};
+
+  std::vector<std::shared_ptr<sub_state>> lookup(const std::vector<sub_id>& ids) const {
+    std::vector<std::shared_ptr<sub_state>> out;
+    out.reserve(ids.size());
+    std::shared_lock lock{subs_mutex};
+    for (sub_id id : ids)
+      if (auto it = subs.find(id); it != subs.end()) out.push_back(it->second);
+    return out;
+  }
+
+  void dead_letter(const message_ptr& msg, std::string_view reason) {
+    const envelope* env = envelope_of(*msg);
+    std::string subject = cfg.dead_letter_prefix + "." + (env ? env->subject : std::string{"unknown"});
+    auto* dl = new bus_message<bus_dead_letter>(envelope{}, bus_dead_letter{msg, env ? env->subject : "", std::string{reason}});
+    dl->env().id = uuid::v7();
+    dl->env().subject = subject;
+    dl->env().headers.emplace_back("reason", std::string{reason});
+    auto matched = routes.match(subject);
+    if (!matched || matched.value()->empty()) return;  // nobody listens; already counted by the caller
+    message_ptr note = message_ptr::adopt(dl);
+    for (auto& s : lookup(*matched.value()))
+      if (s->active.load(std::memory_order_acquire) && s->type == type_id_of<bus_dead_letter>())
+        s->target.send_shared(note);
+  }
+
+  errc deliver(const std::shared_ptr<sub_state>& s, const message_ptr& msg);
+  void pump(const std::shared_ptr<sub_state>& s);
+};
+
+void tracked_node::done() noexcept {
+  {
+    std::lock_guard lock{sub->mutex};
+    --sub->in_mailbox;
+  }
+  sub->space.notify_one();
+  sub->core->pump(sub);
+}
+
+void bus_core::pump(const std::shared_ptr<sub_state>& s) {
+  message_ptr next;
+  {
+    std::lock_guard lock{s->mutex};
+    if (s->waiting.empty() || s->in_mailbox >= s->window()) return;
+    next = std::move(s->waiting.front());
+    s->waiting.pop_front();
+    ++s->in_mailbox;
+  }
+  s->delivered.fetch_add(1, std::memory_order_relaxed);
+  // If the actor has stopped this dead-letters at once and its done() pumps
+  // the next one: recursion bounded by the subscription's capacity.
+  s->target.send_node(new tracked_node(next.get(), s));
+}
+
+errc bus_core::deliver(const std::shared_ptr<sub_state>& s, const message_ptr& msg) {
+  const envelope* env = envelope_of(*msg);
+  if (s->dedupe == nullptr && s->opts.capacity == 0) {
+    s->delivered.fetch_add(1, std::memory_order_relaxed);
+    s->target.send_shared(msg);
+    return errc::ok;
+  }
+  std::unique_lock lock{s->mutex};
+  if (s->dedupe != nullptr && !s->dedupe->insert(env->id, sys.timers().now())) {
+    s->duplicates.fetch_add(1, std::memory_order_relaxed);
+    return errc::ok;
+  }
+  if (s->opts.capacity == 0) {
+    lock.unlock();
+    s->delivered.fetch_add(1, std::memory_order_relaxed);
+    s->target.send_shared(msg);
+    return errc::ok;
+  }
+  auto depth = [&] { return s->waiting.size() + s->in_mailbox; };
+  if (depth() >= s->opts.capacity) {
+    switch (s->opts.policy) {
+      case overflow::drop_newest:
+        s->dropped.fetch_add(1, std::memory_order_relaxed);
+        return errc::ok;
+      case overflow::drop_oldest:
+        if (s->waiting.empty()) {  // the only queued message is already in the mailbox
+          s->dropped.fetch_add(1, std::memory_order_relaxed);
+          return errc::ok;
+        }
+        s->waiting.pop_front();
+        s->dropped.fetch_add(1, std::memory_order_relaxed);
+        break;
+      case overflow::reject:
+        s->rejected.fetch_add(1, std::memory_order_relaxed);
+        return errc::mailbox_full;
+      case overflow::dead_letter:
+        lock.unlock();
+        s->dead_lettered.fetch_add(1, std::memory_order_relaxed);
+        dead_letter(msg, "overflow");
+        return errc::ok;
+      case overflow::block:
+        if (!s->space.wait_for(lock, s->opts.block_timeout, [&] { return depth() < s->opts.capacity; })) {
+          s->timed_out.fetch_add(1, std::memory_order_relaxed);
+          return errc::timeout;
+        }
+        break;
+    }
+  }
+  if (s->in_mailbox < s->window() && s->waiting.empty()) {
+    ++s->in_mailbox;
+    s->delivered.fetch_add(1, std::memory_order_relaxed);
+    s->note_depth(depth());
+    lock.unlock();
+    s->target.send_node(new tracked_node(msg.get(), s));
+    return errc::ok;
+  }
+  s->waiting.push_back(msg);
+  s->note_depth(depth());
+  return errc::ok;
+}
+
+void request_base::reply(message_ptr response) noexcept {
+  if (!claim()) {
+    core->late_replies.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  timers->cancel(timer);
+  complete_value(*response);
+}
+
+void request_base::fail(const char* what) noexcept {
+  if (!claim()) return;
+  timers->cancel(timer);
+  complete_error(errc::handler_failed, what);
+}
+
+void request_base::expire(errc why, const char* text) noexcept {
+  if (!claim()) return;
+  if (why == errc::timeout) core->request_timeouts.fetch_add(1, std::memory_order_relaxed);
+  complete_error(why, text);
+}
+
+}  // namespace detail
+
+bus::bus(system& sys, bus_config cfg) : sys_{sys}, core_{std::make_shared<detail::bus_core>(sys, std::move(cfg))} {}
+
+bus::~bus() {
+  std::unique_lock lock{core_->subs_mutex};
+  for (auto& [id, s] : core_->subs) s->active.store(false, std::memory_order_release);
+}
+
+envelope bus::make_envelope(std::string_view subject, std::string_view type_name, publish_options opts) {
+  envelope env;
+  env.id = opts.id ? *opts.id : uuid::v7();
+  env.subject = subject;
+  env.type_name = type_name;
+  env.timestamp = sys_.timers().now();
+  if (opts.ttl) env.deadline = env.timestamp + *opts.ttl;
+  env.key = std::move(opts.key);
+  env.headers = std::move(opts.headers);
+  env.correlation_id = env.id;
+  if (const message* cur = current_message(); cur != nullptr && cur->meta() != nullptr) {
+    const envelope* parent = envelope_of(*cur);
+    env.causation_id = parent->id;
+    env.correlation_id = parent->correlation_id.nil() ? parent->id : parent->correlation_id;
+    env.traceparent = parent->traceparent;
+  }
+  return env;
+}
+
+result<subscription> bus::subscribe_erased(std::string_view pattern, type_id type, const actor_ref& target,
+                                           subscribe_options opts, bool responder, bool owns_target) {
+  if (!target) return errc::invalid_subject;
+  auto s = std::make_shared<detail::sub_state>();
+  s->id = core_->next_id.fetch_add(1, std::memory_order_relaxed);
+  s->pattern = pattern;
+  s->type = type;
+  s->target = target;
+  s->responder = responder;
+  s->owns_target = owns_target;
+  s->core = core_.get();
+  if (opts.dedupe) s->dedupe = opts.dedupe.get();
+  else if (opts.dedupe_window > 0) {
+    s->own_dedupe = std::make_unique<window_dedupe_store>(opts.dedupe_window, opts.dedupe_max_age);
+    s->dedupe = s->own_dedupe.get();
+  }
+  s->opts = std::move(opts);
+  {
+    std::unique_lock lock{core_->subs_mutex};
+    core_->subs.emplace(s->id, s);
+  }
+  if (auto added = core_->routes.add(pattern, s->id); !added) {
+    std::unique_lock lock{core_->subs_mutex};
+    core_->subs.erase(s->id);
+    if (owns_target) target.stop();
+    return added.error();
+  }
+  return subscription{core_, std::move(s)};
+}
+
+errc bus::publish_erased(message_ptr msg) {
+  const envelope* env = envelope_of(*msg);
+  auto matched = core_->routes.match(env->subject);
+  if (!matched) return matched.error();
+  core_->published.fetch_add(1, std::memory_order_relaxed);
+  auto subs = core_->lookup(*matched.value());
+  errc outcome = errc::ok;
+  std::size_t delivered = 0;
+  std::vector<const std::string*> groups_done;
+  for (std::size_t i = 0; i < subs.size(); ++i) {
+    auto& s = subs[i];
+    if (!s->active.load(std::memory_order_acquire)) continue;
+    if (s->type != msg->type()) continue;
+    if (!s->opts.queue_group.empty()) {
+      const std::string& g = s->opts.queue_group;
+      if (std::any_of(groups_done.begin(), groups_done.end(), [&](auto* d) { return *d == g; })) continue;
+      groups_done.push_back(&g);
+      std::vector<std::shared_ptr<detail::sub_state>*> members;
+      for (std::size_t j = i; j < subs.size(); ++j)
+        if (subs[j]->opts.queue_group == g && subs[j]->type == msg->type() &&
+            subs[j]->active.load(std::memory_order_acquire))
+          members.push_back(&subs[j]);
+      std::size_t pick = env->key.empty() ? s->rr.fetch_add(1, std::memory_order_relaxed)
+                                          : std::hash<std::string>{}(env->key);
+      if (errc e = core_->deliver(*members[pick % members.size()], msg); e != errc::ok) outcome = e;
+      ++delivered;
+      continue;
+    }
+    if (errc e = core_->deliver(s, msg); e != errc::ok) outcome = e;
+    ++delivered;
+  }
+  if (delivered == 0) {
+    core_->unroutable.fetch_add(1, std::memory_order_relaxed);
+    if (core_->cfg.dead_letter_unroutable) core_->dead_letter(msg, "unroutable");
+  }
+  return outcome;
+}
+
+void bus::send_request(message_ptr msg, envelope& env, std::shared_ptr<detail::request_base> pending,
+                       duration timeout) {
+  core_->requests.fetch_add(1, std::memory_order_relaxed);
+  pending->core = core_.get();
+  pending->timers = &sys_.timers();
+  env.replies = pending.get();
+  env.reply_owner = pending;
+  env.reply_to = "_INBOX." + env.id.to_string();
+  env.deadline = env.timestamp + timeout;
+  auto matched = core_->routes.match(env.subject);
+  if (!matched) return pending->expire(matched.error(), "invalid subject");
+  std::shared_ptr<detail::sub_state> responder;
+  std::size_t candidates = 0;
+  auto subs = core_->lookup(*matched.value());
+  for (auto& s : subs)
+    if (s->responder && s->type == msg->type() && s->active.load(std::memory_order_acquire)) ++candidates;
+  if (candidates == 0) return pending->expire(errc::no_responders, "");
+  std::size_t pick = core_->requests.load(std::memory_order_relaxed) % candidates;
+  for (auto& s : subs)
+    if (s->responder && s->type == msg->type() && s->active.load(std::memory_order_acquire))
+      if (pick-- == 0) responder = s;
+  // The timer owns the request until it fires or a reply cancels it, so a
+  // responder that drops the request still leads to a timeout.
+  pending->timer = sys_.timers().start_after(timeout, [pending] { pending->expire(errc::timeout, ""); });
+  if (errc e = core_->deliver(responder, msg); e != errc::ok) pending->expire(e, "");
+}
+
+bus_stats bus::stats() const noexcept {
+  return bus_stats{core_->published.load(), core_->unroutable.load(), core_->late_replies.load(),
+                   core_->requests.load(), core_->request_timeouts.load()};
+}
+
+void subscription::unsubscribe() noexcept {
+  if (!state_) return;
+  state_->active.store(false, std::memory_order_release);
+  core_->routes.remove(state_->pattern, state_->id);
+  {
+    std::unique_lock lock{core_->subs_mutex};
+    core_->subs.erase(state_->id);
+  }
+  if (state_->owns_target) state_->target.stop();
+  state_.reset();
+  core_.reset();
+}
+
+subscription_stats subscription::stats() const noexcept {
+  if (!state_) return {};
+  const auto& s = *state_;
+  return subscription_stats{s.delivered.load(), s.duplicates.load(), s.dropped.load(), s.rejected.load(),
+                            s.timed_out.load(), s.dead_lettered.load(), s.max_depth.load()};
+}
+
+}  // namespace courier

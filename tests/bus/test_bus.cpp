@@ -1,0 +1,277 @@
+#include <catch2/catch.hpp>
+
+#include <courier/courier.hpp>
+#include <vector>
+
+namespace {
+
+struct note {
+  int n;
+};
+struct ask {
+  int n;
+};
+struct answer {
+  int n;
+};
+
+/// A bus on a deterministic executor and virtual time: nothing runs or
+/// expires until the test says so.
+struct fixture {
+  courier::manual_executor exec{{.seed = 7}};
+  courier::virtual_clock clk;
+  courier::virtual_timers timers{clk};
+  courier::system sys{{.exec = &exec, .timers = &timers}};
+  courier::bus bus{sys};
+};
+
+class recorder : public courier::actor {
+ public:
+  using handles = courier::handles<note>;
+  explicit recorder(std::vector<int>& seen) : seen_{seen} {}
+  void on(const note& n) { seen_.push_back(n.n); }
+
+ private:
+  std::vector<int>& seen_;
+};
+
+class doubler : public courier::actor {
+ public:
+  using handles = courier::handles<ask>;
+  answer on(const ask& a) {
+    if (a.n < 0) throw std::runtime_error("negative");
+    return {a.n * 2};
+  }
+};
+
+class silent : public courier::actor {
+ public:
+  using handles = courier::handles<ask>;
+  void on(const ask&) {}
+};
+
+}  // namespace
+
+TEST_CASE("a wildcard subscription receives every matching subject and no other", "[bus]") {
+  fixture f;
+  std::vector<int> seen;
+  auto sub = f.bus.subscribe<note>("orders.*.placed", f.sys.spawn<recorder>(seen));
+  REQUIRE(sub);
+  CHECK(f.bus.publish("orders.eu.placed", note{1}) == courier::errc::ok);
+  CHECK(f.bus.publish("orders.eu.cancelled", note{2}) == courier::errc::ok);
+  CHECK(f.bus.publish("orders.us.placed", note{3}) == courier::errc::ok);
+  f.exec.run();
+  CHECK(seen == std::vector<int>{1, 3});
+  CHECK(f.bus.stats().unroutable == 1);
+}
+
+TEST_CASE("an invalid subject is an error, never a crash", "[bus]") {
+  fixture f;
+  CHECK(f.bus.publish("orders..placed", note{1}) == courier::errc::invalid_subject);
+  CHECK(f.bus.publish("orders.*", note{1}) == courier::errc::invalid_subject);
+  std::vector<int> seen;
+  auto bad = f.bus.subscribe<note>("a.>.b", f.sys.spawn<recorder>(seen));
+  CHECK_FALSE(bad);
+  CHECK(bad.error() == courier::errc::invalid_subject);
+}
+
+TEST_CASE("fan-out shares one payload and keeps each publisher's order", "[bus]") {
+  fixture f;
+  std::vector<int> a, b;
+  auto s1 = f.bus.subscribe<note>("n", f.sys.spawn<recorder>(a));
+  auto s2 = f.bus.subscribe<note>("n", f.sys.spawn<recorder>(b));
+  for (int i = 0; i < 100; ++i) (void)f.bus.publish("n", note{i});
+  f.exec.run();
+  std::vector<int> expected(100);
+  for (int i = 0; i < 100; ++i) expected[static_cast<std::size_t>(i)] = i;
+  CHECK(a == expected);
+  CHECK(b == expected);
+}
+
+TEST_CASE("reject returns mailbox_full and never queues past capacity", "[bus]") {
+  fixture f;
+  std::vector<int> seen;
+  auto sub = f.bus.subscribe<note>("n", f.sys.spawn<recorder>(seen),
+                                   {.capacity = 4, .policy = courier::overflow::reject});
+  int rejected = 0;
+  for (int i = 0; i < 400; ++i)  // a publisher 100x faster than its consumer
+    if (f.bus.publish("n", note{i}) == courier::errc::mailbox_full) ++rejected;
+  f.exec.run();
+  CHECK(seen == std::vector<int>{0, 1, 2, 3});
+  CHECK(rejected == 396);
+  CHECK(sub.value().stats().rejected == 396);
+  CHECK(sub.value().stats().max_depth <= 4);
+}
+
+TEST_CASE("drop_oldest keeps the newest capacity messages", "[bus]") {
+  fixture f;
+  std::vector<int> seen;
+  auto sub = f.bus.subscribe<note>("n", f.sys.spawn<recorder>(seen),
+                                   {.capacity = 3, .policy = courier::overflow::drop_oldest});
+  for (int i = 0; i < 10; ++i) (void)f.bus.publish("n", note{i});
+  f.exec.run();
+  // The first message was already handed to the actor; the queue keeps the newest two.
+  CHECK(seen == std::vector<int>{0, 8, 9});
+  CHECK(sub.value().stats().dropped == 7);
+  CHECK(sub.value().stats().max_depth <= 3);
+}
+
+TEST_CASE("drop_newest and dead_letter count every message they turn away", "[bus]") {
+  fixture f;
+  std::vector<int> seen, dead;
+  auto s1 = f.bus.subscribe<note>("n", f.sys.spawn<recorder>(seen),
+                                  {.capacity = 2, .policy = courier::overflow::dead_letter});
+  auto dl = f.bus.subscribe<courier::bus_dead_letter>(
+      "courier.dead_letter.>", [&dead](const courier::bus_dead_letter& d) {
+        CHECK(d.reason == "overflow");
+        dead.push_back(d.original->as<note>().n);
+      });
+  for (int i = 0; i < 5; ++i) (void)f.bus.publish("n", note{i});
+  f.exec.run();
+  CHECK(seen == std::vector<int>{0, 1});
+  CHECK(dead == std::vector<int>{2, 3, 4});
+  CHECK(s1.value().stats().dead_lettered == 3);
+}
+
+TEST_CASE("inbox dedupe delivers a message id once and counts the repeats", "[bus]") {
+  fixture f;
+  std::vector<int> seen;
+  auto sub = f.bus.subscribe<note>("n", f.sys.spawn<recorder>(seen), {.dedupe_window = 16});
+  auto id = courier::uuid::v7();
+  for (int i = 0; i < 3; ++i) (void)f.bus.publish("n", note{1}, {.id = id});
+  (void)f.bus.publish("n", note{2});
+  f.exec.run();
+  CHECK(seen == std::vector<int>{1, 2});
+  CHECK(sub.value().stats().duplicates == 2);
+}
+
+TEST_CASE("dedupe forgets ids older than the window's age", "[bus]") {
+  fixture f;
+  std::vector<int> seen;
+  auto sub = f.bus.subscribe<note>("n", f.sys.spawn<recorder>(seen),
+                                   {.dedupe_window = 16, .dedupe_max_age = std::chrono::seconds{1}});
+  auto id = courier::uuid::v7();
+  (void)f.bus.publish("n", note{1}, {.id = id});
+  f.timers.advance(std::chrono::seconds{2});
+  (void)f.bus.publish("n", note{1}, {.id = id});
+  f.exec.run();
+  CHECK(seen.size() == 2);
+}
+
+TEST_CASE("a keyed queue group sends one key to one member, in order", "[bus]") {
+  fixture f;
+  std::vector<int> a, b;
+  auto s1 = f.bus.subscribe<note>("jobs", f.sys.spawn<recorder>(a), {.queue_group = "w"});
+  auto s2 = f.bus.subscribe<note>("jobs", f.sys.spawn<recorder>(b), {.queue_group = "w"});
+  for (int i = 0; i < 20; ++i) (void)f.bus.publish("jobs", note{i}, {.key = "customer-42"});
+  f.exec.run();
+  CHECK(a.size() + b.size() == 20);
+  CHECK((a.empty() || b.empty()));
+  auto& got = a.empty() ? b : a;
+  CHECK(std::is_sorted(got.begin(), got.end()));
+}
+
+TEST_CASE("a round-robin queue group balances its members", "[bus]") {
+  fixture f;
+  std::vector<int> a, b;
+  auto s1 = f.bus.subscribe<note>("jobs", f.sys.spawn<recorder>(a), {.queue_group = "w"});
+  auto s2 = f.bus.subscribe<note>("jobs", f.sys.spawn<recorder>(b), {.queue_group = "w"});
+  for (int i = 0; i < 100; ++i) (void)f.bus.publish("jobs", note{i});
+  f.exec.run();
+  CHECK(a.size() == 50);
+  CHECK(b.size() == 50);
+}
+
+TEST_CASE("request-reply returns the handler's value", "[bus]") {
+  fixture f;
+  auto srv = f.bus.serve<ask>("math.double", f.sys.spawn<doubler>());
+  auto fut = f.bus.request<answer>("math.double", ask{21}, std::chrono::milliseconds{50});
+  f.exec.run();
+  auto r = fut.get();
+  REQUIRE(r);
+  CHECK(r->n == 42);
+}
+
+TEST_CASE("a request nobody serves fails at once with no_responders", "[bus]") {
+  fixture f;
+  auto fut = f.bus.request<answer>("math.double", ask{1}, std::chrono::milliseconds{50});
+  REQUIRE(fut.wait_for(std::chrono::seconds{0}) == std::future_status::ready);
+  CHECK(fut.get().error() == courier::errc::no_responders);
+}
+
+TEST_CASE("a request times out on virtual time and a late reply is counted", "[bus]") {
+  fixture f;
+  auto srv = f.bus.serve<ask>("slow", f.sys.spawn<doubler>());
+  std::optional<courier::reply<answer>> got;
+  f.bus.request<answer>("slow", ask{1}, std::chrono::milliseconds{50},
+                        [&](courier::reply<answer> r) { got = std::move(r); });
+  f.timers.advance(std::chrono::milliseconds{49});
+  CHECK_FALSE(got);
+  f.timers.advance(std::chrono::milliseconds{1});
+  REQUIRE(got);
+  CHECK(got->error() == courier::errc::timeout);
+  f.exec.run();  // now the responder answers, too late
+  CHECK(f.bus.stats().late_replies == 1);
+}
+
+TEST_CASE("a throwing handler fails the request with its text", "[bus]") {
+  fixture f;
+  auto srv = f.bus.serve<ask>("math.double", f.sys.spawn<doubler>());
+  auto fut = f.bus.request<answer>("math.double", ask{-1}, std::chrono::milliseconds{50});
+  f.exec.run();
+  auto r = fut.get();
+  CHECK(r.error() == courier::errc::handler_failed);
+  CHECK(r.error_text == "negative");
+}
+
+TEST_CASE("a responder that never answers leads to timeout, not a hang", "[bus]") {
+  fixture f;
+  auto srv = f.bus.serve<ask>("q", f.sys.spawn<silent>());
+  auto fut = f.bus.request<answer>("q", ask{1}, std::chrono::seconds{5});
+  f.exec.run();
+  CHECK(f.timers.advance_to_next());
+  CHECK(fut.get().error() == courier::errc::timeout);
+}
+
+TEST_CASE("publishing from a handler sets causation and correlation ids", "[bus]") {
+  fixture f;
+  courier::uuid first_id, second_cause, second_corr;
+  struct relay : courier::actor {
+    using handles = courier::handles<note>;
+    explicit relay(courier::bus& b) : b_{b} {}
+    void on(const note& n) { (void)b_.publish("second", answer{n.n}); }
+    courier::bus& b_;
+  };
+  class spy : public courier::actor {
+   public:
+    using handles = courier::handles<answer>;
+    spy(courier::uuid& cause, courier::uuid& corr) : cause_{cause}, corr_{corr} {}
+    void on(const answer&) {
+      const auto* env = courier::envelope_of(*courier::current_message());
+      cause_ = env->causation_id;
+      corr_ = env->correlation_id;
+    }
+
+   private:
+    courier::uuid& cause_;
+    courier::uuid& corr_;
+  };
+  auto s1 = f.bus.subscribe<note>("first", f.sys.spawn<relay>(f.bus));
+  auto s2 = f.bus.subscribe<answer>("second", f.sys.spawn<spy>(second_cause, second_corr));
+  first_id = courier::uuid::v7();
+  (void)f.bus.publish("first", note{1}, {.id = first_id});
+  f.exec.run();
+  CHECK(second_cause == first_id);
+  CHECK(second_corr == first_id);
+}
+
+TEST_CASE("unsubscribing stops delivery", "[bus]") {
+  fixture f;
+  std::vector<int> seen;
+  auto sub = f.bus.subscribe<note>("n", f.sys.spawn<recorder>(seen));
+  (void)f.bus.publish("n", note{1});
+  sub.value().unsubscribe();
+  (void)f.bus.publish("n", note{2});
+  f.exec.run();
+  CHECK(seen == std::vector<int>{1});
+}

@@ -1,0 +1,389 @@
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "courier/runtime/actor.hpp"
+#include "courier/runtime/random.hpp"
+#include "courier/runtime/system.hpp"
+#include "courier/runtime/thread_pool.hpp"
+#include "test_support.hpp"
+
+using namespace std::chrono_literals;
+using courier::test::in;
+using courier::test::wait_until;
+
+namespace {
+
+// A runnable that counts its runs and notices if two threads run it at once.
+struct counting_task final : courier::runnable {
+  std::atomic<std::uint32_t> runs{0};
+  std::atomic<bool> inside{false};
+  std::atomic<std::uint32_t>* overlaps = nullptr;
+  std::atomic<std::uint64_t>* total = nullptr;
+
+  void run() noexcept override {
+    if (inside.exchange(true, std::memory_order_acquire) && overlaps) overlaps->fetch_add(1);
+    runs.fetch_add(1, std::memory_order_relaxed);
+    inside.store(false, std::memory_order_release);
+    if (total) total->fetch_add(1, std::memory_order_release);
+  }
+};
+
+// A node of a binary tree of tasks: running node i schedules nodes 2i+1 and
+// 2i+2 from inside the worker, alternating schedule() and yield().
+struct tree_task final : courier::runnable {
+  courier::thread_pool* pool = nullptr;
+  std::vector<tree_task>* nodes = nullptr;
+  std::size_t index = 0;
+  std::atomic<std::uint32_t> runs{0};
+  std::atomic<int> worker{-2};
+  std::atomic<std::uint64_t>* total = nullptr;
+
+  void run() noexcept override {
+    runs.fetch_add(1, std::memory_order_relaxed);
+    worker.store(pool->current_worker(), std::memory_order_relaxed);
+    for (std::size_t child = 2 * index + 1; child <= 2 * index + 2; ++child) {
+      if (child >= nodes->size()) break;
+      if (child % 3 == 0)
+        pool->yield(&(*nodes)[child]);
+      else
+        pool->schedule(&(*nodes)[child]);
+    }
+    total->fetch_add(1, std::memory_order_release);
+  }
+};
+
+// Runs `left` more times by rescheduling itself as the last thing it does.
+struct self_rescheduling_task final : courier::runnable {
+  courier::thread_pool* pool = nullptr;
+  std::uint32_t left = 0;
+  std::uint32_t runs = 0;  // plain: a second concurrent run would be a data race
+  std::atomic<bool> inside{false};
+  std::atomic<std::uint32_t> overlaps{0};
+  std::atomic<bool> finished{false};
+
+  void run() noexcept override {
+    if (inside.exchange(true, std::memory_order_acquire)) overlaps.fetch_add(1);
+    ++runs;
+    bool again = left-- > 0;
+    inside.store(false, std::memory_order_release);
+    if (!again) {
+      finished.store(true, std::memory_order_release);
+      return;
+    }
+    if (runs % 2 == 0)
+      pool->yield(this);
+    else
+      pool->schedule(this);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("thread_pool runs every runnable scheduled from outside exactly once") {
+  const unsigned workers = GENERATE(1u, 2u, 4u, 16u);
+  CAPTURE(workers);
+  courier::thread_pool pool{{.workers = workers}};
+  CHECK(pool.concurrency() == workers);
+  CHECK(pool.current_worker() == -1);
+
+  constexpr std::size_t per_thread = 5'000;
+  constexpr std::size_t submitters = 3;
+  std::vector<counting_task> tasks(per_thread * submitters);
+  std::atomic<std::uint32_t> overlaps{0};
+  std::atomic<std::uint64_t> total{0};
+  for (auto& t : tasks) {
+    t.overlaps = &overlaps;
+    t.total = &total;
+  }
+  std::vector<std::thread> threads;
+  for (std::size_t s = 0; s < submitters; ++s) {
+    threads.emplace_back([&, s] {
+      for (std::size_t i = s * per_thread; i < (s + 1) * per_thread; ++i) pool.schedule(&tasks[i]);
+    });
+  }
+  for (auto& t : threads) t.join();
+
+  REQUIRE(wait_until([&] { return total.load(std::memory_order_acquire) == tasks.size(); }, in(60s)));
+  CHECK(pool.wait_idle(in(60s)));
+  std::size_t not_once = 0;
+  for (auto& t : tasks) not_once += t.runs.load() != 1;
+  CHECK(not_once == 0);
+  CHECK(overlaps.load() == 0);
+  CHECK(total.load() == tasks.size());
+}
+
+TEST_CASE("thread_pool runs every runnable scheduled or yielded from inside a worker exactly once") {
+  const unsigned workers = GENERATE(1u, 2u, 4u, 16u);
+  CAPTURE(workers);
+  courier::thread_pool pool{{.workers = workers}};
+  std::vector<tree_task> nodes(20'000);
+  std::atomic<std::uint64_t> total{0};
+  for (std::size_t i = 0; i < nodes.size(); ++i) {
+    nodes[i].pool = &pool;
+    nodes[i].nodes = &nodes;
+    nodes[i].index = i;
+    nodes[i].total = &total;
+  }
+  pool.schedule(&nodes[0]);
+
+  REQUIRE(wait_until([&] { return total.load(std::memory_order_acquire) == nodes.size(); }, in(60s)));
+  CHECK(pool.wait_idle(in(60s)));
+  std::size_t not_once = 0, outside = 0;
+  for (auto& n : nodes) {
+    not_once += n.runs.load() != 1;
+    int w = n.worker.load();
+    outside += w < 0 || w >= static_cast<int>(workers);
+  }
+  CHECK(not_once == 0);
+  CHECK(outside == 0);
+  CHECK(total.load() == nodes.size());
+}
+
+TEST_CASE("thread_pool runs a runnable that reschedules itself once per schedule, on one thread at a time") {
+  const unsigned workers = GENERATE(1u, 2u, 4u, 16u);
+  CAPTURE(workers);
+  courier::thread_pool pool{{.workers = workers}};
+  std::vector<self_rescheduling_task> tasks(8);
+  for (auto& t : tasks) {
+    t.pool = &pool;
+    t.left = 5'000;
+  }
+  for (auto& t : tasks) pool.schedule(&t);
+  REQUIRE(wait_until(
+      [&] {
+        for (auto& t : tasks)
+          if (!t.finished.load(std::memory_order_acquire)) return false;
+        return true;
+      },
+      in(60s)));
+  CHECK(pool.wait_idle(in(60s)));
+  for (auto& t : tasks) {
+    CHECK(t.runs == 5'001);
+    CHECK(t.overlaps.load() == 0);
+  }
+}
+
+TEST_CASE("thread_pool wait_idle returns true once the pool is idle and false at a deadline while busy") {
+  courier::thread_pool pool{{.workers = 2}};
+  CHECK(pool.wait_idle(in(30s)));
+  CHECK(wait_until([&] { return pool.parked() == 2; }, in(30s)));
+
+  struct blocker final : courier::runnable {
+    std::atomic<bool> release{false};
+    std::atomic<bool> started{false};
+    std::atomic<bool> done{false};
+    void run() noexcept override {
+      started.store(true);
+      while (!release.load()) std::this_thread::yield();
+      done.store(true);
+    }
+  } b;
+  pool.schedule(&b);
+  REQUIRE(wait_until([&] { return b.started.load(); }, in(30s)));
+  CHECK_FALSE(pool.wait_idle(in(1ms)));
+  b.release.store(true);
+  CHECK(pool.wait_idle(in(30s)));
+  CHECK(b.done.load());
+}
+
+TEST_CASE("thread_pool never loses a wake-up for runnables scheduled from outside while workers park",
+          "[stress]") {
+  COURIER_TEST_SEED(seed);
+  const unsigned workers = GENERATE(1u, 2u, 4u);
+  const std::uint64_t cycles = courier::test::scaled(100'000, 2'000);
+  CAPTURE(workers, cycles);
+  courier::thread_pool pool{{.workers = workers, .seed = seed}};
+  counting_task task;
+  std::atomic<std::uint64_t> total{0};
+  task.total = &total;
+  courier::splitmix64 rng{seed};
+
+  const auto parks_before = pool.statistics().parks;
+  std::uint64_t stalled_at = 0, waited = 0;
+  for (std::uint64_t i = 1; i <= cycles; ++i) {
+    // Half the cycles wait for every worker to be asleep before scheduling
+    // (the futex wake path); the rest schedule while the worker is still on
+    // its way to park (the announce-then-recheck race).
+    if (rng.below(2) == 0 && wait_until([&] { return pool.parked() == workers; }, in(10s))) ++waited;
+    pool.schedule(&task);
+    if (!wait_until([&] { return total.load(std::memory_order_acquire) == i; }, in(10s))) {
+      stalled_at = i;
+      break;
+    }
+  }
+  const auto parks = pool.statistics().parks - parks_before;
+  CAPTURE(waited, parks);
+  CHECK(stalled_at == 0);
+  CHECK(parks >= waited / 2);
+  CHECK(pool.wait_idle(in(30s)));
+}
+
+namespace {
+
+struct hop {
+  std::uint32_t id;
+  std::uint32_t hop;
+  std::uint32_t sender;  // external sender index; only meaningful for hop 0
+};
+
+struct alignas(64) actor_stats {
+  std::atomic<bool> inside{false};
+  std::uint64_t handled = 0;  // plain: written only by the handler, so a race shows in TSan
+  std::vector<std::uint32_t> last_from;  // last hop-0 id + 1 per external sender
+};
+
+struct fleet {
+  std::uint64_t seed = 0;
+  std::uint32_t hops = 0;
+  std::vector<courier::actor_ref> refs;
+  std::vector<actor_stats> stats;
+  std::unique_ptr<std::atomic<std::uint8_t>[]> per_id;  // deliveries per message id
+  std::atomic<std::uint64_t> delivered{0};
+  std::atomic<std::uint64_t> overlaps{0};
+  std::atomic<std::uint64_t> misrouted{0};
+  std::atomic<std::uint64_t> reordered{0};
+
+  std::size_t route(std::uint32_t id, std::uint32_t h) const {
+    courier::splitmix64 r{seed ^ (std::uint64_t{id} << 8 | h)};
+    return static_cast<std::size_t>(r.below(refs.size()));
+  }
+};
+
+class forwarder : public courier::actor {
+ public:
+  using handles = courier::handles<hop>;
+  forwarder(fleet* f, std::size_t index) : f_{f}, index_{index} {}
+
+  void on(const hop& m) {
+    actor_stats& st = f_->stats[index_];
+    if (st.inside.exchange(true, std::memory_order_acquire)) f_->overlaps.fetch_add(1);
+    ++st.handled;
+    if (f_->route(m.id, m.hop) != index_) f_->misrouted.fetch_add(1);
+    if (m.hop == 0) {
+      auto& last = st.last_from[m.sender];
+      if (m.id < last) f_->reordered.fetch_add(1);
+      last = m.id + 1;
+    }
+    f_->per_id[m.id].fetch_add(1, std::memory_order_relaxed);
+    if (m.hop + 1 < f_->hops) f_->refs[f_->route(m.id, m.hop + 1)].send(hop{m.id, m.hop + 1, 0});
+    st.inside.store(false, std::memory_order_release);
+    // release: publishes this handler's plain writes to the test thread's acquire.
+    f_->delivered.fetch_add(1, std::memory_order_release);
+  }
+
+ private:
+  fleet* f_;
+  std::size_t index_;
+};
+
+}  // namespace
+
+TEST_CASE("10^6 messages to 10^4 actors are all delivered and no actor runs on two threads at once",
+          "[stress]") {
+  const unsigned workers = GENERATE(1u, 2u, 4u, 16u);
+  COURIER_TEST_SEED(seed);
+  constexpr std::uint32_t actors = 10'000;
+  constexpr std::uint32_t senders = 2;
+  fleet f;
+  f.seed = seed;
+  f.hops = 4;
+  const auto ids = static_cast<std::uint32_t>(courier::test::scaled(250'000, 10'000));
+  const std::uint64_t expected_total = std::uint64_t{ids} * f.hops;
+  CAPTURE(workers, ids, expected_total);
+  f.stats = std::vector<actor_stats>(actors);
+  for (auto& s : f.stats) s.last_from.assign(senders, 0);
+  f.per_id = std::make_unique<std::atomic<std::uint8_t>[]>(ids);
+  {
+    courier::system sys{{.workers = workers}};
+    f.refs.reserve(actors);
+    for (std::uint32_t a = 0; a < actors; ++a) f.refs.push_back(sys.spawn<forwarder>(&f, a));
+
+    std::vector<std::thread> threads;
+    for (std::uint32_t s = 0; s < senders; ++s) {
+      threads.emplace_back([&f, &ids, s, seed] {
+        courier::splitmix64 rng{seed + s};
+        for (std::uint32_t id = s; id < ids; id += senders) {
+          f.refs[f.route(id, 0)].send(hop{id, 0, s});
+          if (rng.below(1024) == 0) std::this_thread::yield();
+        }
+      });
+    }
+    for (auto& t : threads) t.join();
+
+    const bool all = wait_until(
+        [&] { return f.delivered.load(std::memory_order_acquire) == expected_total; }, in(120s));
+    CHECK(all);
+    CHECK(sys.await_idle(in(60s)));
+    CHECK(f.delivered.load(std::memory_order_acquire) == expected_total);
+    CHECK(sys.dead_letters().total() == 0);
+
+    std::vector<std::uint64_t> expected(actors, 0);
+    for (std::uint32_t id = 0; id < ids; ++id)
+      for (std::uint32_t h = 0; h < f.hops; ++h) ++expected[f.route(id, h)];
+    std::uint64_t wrong_count = 0;
+    for (std::uint32_t a = 0; a < actors; ++a) wrong_count += f.stats[a].handled != expected[a];
+    std::uint64_t wrong_id = 0;
+    for (std::uint32_t id = 0; id < ids; ++id) wrong_id += f.per_id[id].load() != f.hops;
+    CHECK(wrong_count == 0);
+    CHECK(wrong_id == 0);
+    CHECK(f.overlaps.load() == 0);
+    CHECK(f.misrouted.load() == 0);
+    CHECK(f.reordered.load() == 0);
+    f.refs.clear();
+  }
+}
+
+namespace {
+
+struct ping {
+  std::uint64_t n;
+};
+
+class acker : public courier::actor {
+ public:
+  using handles = courier::handles<ping>;
+  explicit acker(std::atomic<std::uint64_t>* ack) : ack_{ack} {}
+  // release: the test thread's acquire of the ack sees the whole handler.
+  void on(const ping& p) { ack_->store(p.n, std::memory_order_release); }
+
+ private:
+  std::atomic<std::uint64_t>* ack_;
+};
+
+}  // namespace
+
+TEST_CASE("an actor woken 10^6 times from outside never loses a wake-up", "[stress]") {
+  COURIER_TEST_SEED(seed);
+  const unsigned workers = GENERATE(1u, 2u);
+  const std::uint64_t cycles = courier::test::scaled(1'000'000, 5'000);
+  CAPTURE(workers, cycles);
+  std::atomic<std::uint64_t> ack{0};
+  courier::system sys{{.workers = workers}};
+  auto& pool = dynamic_cast<courier::thread_pool&>(sys.exec());
+  auto ref = sys.spawn<acker>(&ack);
+  courier::splitmix64 rng{seed};
+
+  const auto parks_before = pool.statistics().parks;
+  std::uint64_t stalled_at = 0, waited = 0;
+  for (std::uint64_t i = 1; i <= cycles; ++i) {
+    if (rng.below(2) == 0 && wait_until([&] { return pool.parked() == workers; }, in(10s))) ++waited;
+    REQUIRE(ref.send(ping{i}));
+    // The watchdog: a lost wake-up fails this cycle instead of hanging the suite.
+    if (!wait_until([&] { return ack.load(std::memory_order_acquire) == i; }, in(10s))) {
+      stalled_at = i;
+      break;
+    }
+  }
+  const auto parks = pool.statistics().parks - parks_before;
+  CAPTURE(waited, parks);
+  CHECK(stalled_at == 0);
+  CHECK(parks >= waited / 2);
+  CHECK(sys.await_idle(in(30s)));
+  CHECK(sys.dead_letters().total() == 0);
+}
