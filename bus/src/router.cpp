@@ -13,7 +13,9 @@ namespace {
 
 struct string_hash {
   using is_transparent = void;
-  std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+  std::size_t operator()(std::string_view s) const noexcept {
+    return std::hash<std::string_view>{}(s);
+  }
 };
 
 template <class V>
@@ -41,10 +43,12 @@ constexpr std::size_t max_routers_per_thread = 8;
 std::atomic<std::uint64_t> next_router_uid{1};
 
 /// This thread's cache for the router `uid`, created if needed; most recently used first.
-thread_cache& cache_for(std::uint64_t uid, const std::shared_ptr<const void>& alive, std::uint64_t generation) {
+thread_cache& cache_for(std::uint64_t uid, const std::shared_ptr<const void>& alive,
+                        std::uint64_t generation) {
   thread_local std::vector<thread_cache> caches;
   if (!caches.empty() && caches.front().router_uid == uid) return caches.front();
-  auto it = std::find_if(caches.begin(), caches.end(), [uid](const thread_cache& c) { return c.router_uid == uid; });
+  auto it = std::find_if(caches.begin(), caches.end(),
+                         [uid](const thread_cache& c) { return c.router_uid == uid; });
   if (it == caches.end()) {
     std::erase_if(caches, [](const thread_cache& c) { return c.router_alive.expired(); });
     if (caches.size() >= max_routers_per_thread) caches.pop_back();
@@ -77,7 +81,8 @@ struct router::node {
       return *star;
     }
     auto it = children.find(token);
-    if (it == children.end()) it = children.emplace(std::string{token}, std::make_unique<node>()).first;
+    if (it == children.end())
+      it = children.emplace(std::string{token}, std::make_unique<node>()).first;
     return *it->second;
   }
 
@@ -95,7 +100,8 @@ struct router::node {
       return;
     }
     out.insert(out.end(), tail.begin(), tail.end());
-    if (auto it = children.find(t.items[i]); it != children.end()) it->second->collect(t, i + 1, out);
+    if (auto it = children.find(t.items[i]); it != children.end())
+      it->second->collect(t, i + 1, out);
     if (star) star->collect(t, i + 1, out);
   }
 };
@@ -161,7 +167,8 @@ bool router::remove(std::string_view pattern, sub_id id) {
   auto pos = std::lower_bound(ids.begin(), ids.end(), id);
   if (pos == ids.end() || *pos != id) return false;
   ids.erase(pos);
-  for (std::size_t i = depth; i > 0 && path[i]->empty(); --i) path[i - 1]->erase_child(t.items[i - 1]);
+  for (std::size_t i = depth; i > 0 && path[i]->empty(); --i)
+    path[i - 1]->erase_child(t.items[i - 1]);
   --size_;
   bump();
   return true;
@@ -195,7 +202,7 @@ std::pair<match_set, std::uint64_t> router::walk(std::string_view subject) const
   std::vector<sub_id> ids;
   std::uint64_t generation = 0;
   {
-    // wait_for_earlier_writers();
+    wait_for_earlier_writers();
     std::shared_lock lock{mutex_};
     // Stable while we hold the lock: writers bump it only under the exclusive lock.
     generation = generation_.load(std::memory_order_relaxed);
@@ -210,7 +217,8 @@ void router::wait_for_earlier_writers() const noexcept {
   // Relaxed: liveness only, see write_lock. Counters wrap, so compare by signed distance.
   const std::uint32_t ticket = write_tickets_.load(std::memory_order_relaxed);
   for (std::uint32_t done = writes_done_.load(std::memory_order_relaxed);
-       static_cast<std::int32_t>(done - ticket) < 0; done = writes_done_.load(std::memory_order_relaxed)) {
+       static_cast<std::int32_t>(done - ticket) < 0;
+       done = writes_done_.load(std::memory_order_relaxed)) {
     writes_done_.wait(done, std::memory_order_relaxed);
   }
 }
@@ -220,7 +228,9 @@ std::size_t router::size() const {
   return size_;
 }
 
-std::uint64_t router::generation() const noexcept { return generation_.load(std::memory_order_relaxed); }
+std::uint64_t router::generation() const noexcept {
+  return generation_.load(std::memory_order_relaxed);
+}
 
 void router::bump() noexcept {
   // Relaxed: called under the exclusive lock, which orders it against the

@@ -37,9 +37,13 @@ errc validate(std::string_view s, wildcards w) noexcept {
 
 }  // namespace
 
-errc validate_subject(std::string_view subject) noexcept { return validate(subject, wildcards::forbidden); }
+errc validate_subject(std::string_view subject) noexcept {
+  return validate(subject, wildcards::forbidden);
+}
 
-errc validate_pattern(std::string_view pattern) noexcept { return validate(pattern, wildcards::allowed); }
+errc validate_pattern(std::string_view pattern) noexcept {
+  return validate(pattern, wildcards::allowed);
+}
 
 bool matches(std::string_view pattern, std::string_view subject) noexcept {
   token_view subject_tokens{subject};

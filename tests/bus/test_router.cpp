@@ -28,6 +28,7 @@ ids match_ids(const router& r, std::string_view subject) {
 
 /// The seed from COURIER_TEST_SEED, or a fresh random one.
 std::uint64_t test_seed() {
+  // NOLINTNEXTLINE(concurrency-mt-unsafe): read before any test thread starts.
   if (const char* env = std::getenv("COURIER_TEST_SEED")) return std::strtoull(env, nullptr, 0);
   std::random_device rd;
   return (std::uint64_t{rd()} << 32) ^ rd();
@@ -305,9 +306,11 @@ TEST_CASE("concurrent matches see a consistent snapshot while a writer adds and 
     std::uint64_t n = 0;
     while (!done.load(std::memory_order_acquire) || n < 100) {
       ++n;
-      const std::string other = "orders.x" + std::to_string((n + static_cast<std::uint64_t>(index)) % 12) + ".placed";
+      const std::string other =
+          "orders.x" + std::to_string((n + static_cast<std::uint64_t>(index)) % 12) + ".placed";
       auto side = r.match(other);
-      if (!side || *side.value() != ids{1, 2}) fail("a stable subject lost or gained ids: " + other);
+      if (!side || *side.value() != ids{1, 2})
+        fail("a stable subject lost or gained ids: " + other);
       auto m = r.match("orders.eu.placed");
       if (!m) return fail("match failed");
       const ids& got = *m.value();
@@ -325,7 +328,8 @@ TEST_CASE("concurrent matches see a consistent snapshot while a writer adds and 
           max_churn = id;
         }
       }
-      if (got.size() < 2 || got[0] != 1 || got[1] != 2) return fail("a never-removed subscription vanished");
+      if (got.size() < 2 || got[0] != 1 || got[1] != 2)
+        return fail("a never-removed subscription vanished");
       if (sticky < sticky_seen) return fail("a sticky subscription vanished");
       sticky_seen = sticky;
     }
@@ -333,6 +337,7 @@ TEST_CASE("concurrent matches see a consistent snapshot while a writer adds and 
   };
 
   std::vector<std::thread> threads;
+  threads.reserve(static_cast<std::size_t>(readers));
   for (int i = 0; i < readers; ++i) threads.emplace_back(reader, i);
   bool writes_ok = true;
   for (int k = 0; k < writes; ++k) {
@@ -342,7 +347,8 @@ TEST_CASE("concurrent matches see a consistent snapshot while a writer adds and 
     writes_ok &= r.add("orders.eu.placed.>", decoy).has_value();
     writes_ok &= r.remove("orders.eu.placed", churn);
     writes_ok &= r.remove("orders.eu.placed.>", decoy);
-    if (k % 100 == 0) writes_ok &= r.add("orders.eu.*", sticky_base + static_cast<sub_id>(k / 100)).has_value();
+    if (k % 100 == 0)
+      writes_ok &= r.add("orders.eu.*", sticky_base + static_cast<sub_id>(k / 100)).has_value();
   }
   done.store(true, std::memory_order_release);
   for (auto& t : threads) t.join();
@@ -361,6 +367,7 @@ TEST_CASE("a writer is not starved by readers that miss the cache continuously")
   REQUIRE(r.add("load.>", 1));
   std::atomic<bool> done{false};
   std::vector<std::thread> threads;
+  threads.reserve(static_cast<std::size_t>(readers));
   for (int i = 0; i < readers; ++i) {
     threads.emplace_back([&] {
       while (!done.load(std::memory_order_relaxed)) (void)r.match("load.a.b.c");

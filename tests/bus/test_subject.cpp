@@ -101,7 +101,8 @@ TEST_CASE("`*` and `>` combine in one pattern") {
 }
 
 TEST_CASE("validate_subject accepts dot-separated tokens of printable bytes") {
-  for (std::string_view s : {"foo", "foo.bar", "a.b.c.d", "$SYS.req", "_INBOX.abc123", "caf\xc3\xa9.x", "a-b.c_d", "~!@#%^&()"}) {
+  for (std::string_view s : {"foo", "foo.bar", "a.b.c.d", "$SYS.req", "_INBOX.abc123",
+                             "caf\xc3\xa9.x", "a-b.c_d", "~!@#%^&()"}) {
     CAPTURE(s);
     CHECK(validate_subject(s) == errc::ok);
     CHECK(validate_pattern(s) == errc::ok);
@@ -109,7 +110,8 @@ TEST_CASE("validate_subject accepts dot-separated tokens of printable bytes") {
 }
 
 TEST_CASE("empty subjects and empty tokens are rejected") {
-  for (std::string_view s : {"", ".", "..", ".foo", "foo.", "foo..bar", "foo.bar.", ".foo.bar", "*.", ".>", "foo..>"}) {
+  for (std::string_view s :
+       {"", ".", "..", ".foo", "foo.", "foo..bar", "foo.bar.", ".foo.bar", "*.", ".>", "foo..>"}) {
     CAPTURE(s);
     CHECK(validate_subject(s) == errc::invalid_subject);
     CHECK(validate_pattern(s) == errc::invalid_subject);
@@ -121,8 +123,9 @@ TEST_CASE("whitespace, control bytes and DEL are rejected anywhere") {
   for (int b = 0; b <= 0x20; ++b) bad.push_back(static_cast<char>(b));
   bad.push_back('\x7f');
   for (char c : bad) {
-    for (std::string s : {std::string{c}, "foo" + std::string{c}, std::string{c} + "foo", "foo." + std::string{c},
-                          "fo" + std::string{c} + "o.bar", "foo.b" + std::string{c} + "ar"}) {
+    for (const std::string& s :
+         {std::string{c}, "foo" + std::string{c}, std::string{c} + "foo", "foo." + std::string{c},
+          "fo" + std::string{c} + "o.bar", "foo.b" + std::string{c} + "ar"}) {
       CAPTURE(static_cast<int>(c), s);
       CHECK(validate_subject(s) == errc::invalid_subject);
       CHECK(validate_pattern(s) == errc::invalid_subject);
@@ -146,7 +149,8 @@ TEST_CASE("`>` is valid only as the last token of a pattern") {
 }
 
 TEST_CASE("a token mixing a wildcard with other bytes is rejected") {
-  for (std::string_view s : {"a*", "*a", "foo.b*r", "**", "foo.**", ">>", "foo.>>", "a>", ">a", "foo.*>", "foo.>*"}) {
+  for (std::string_view s :
+       {"a*", "*a", "foo.b*r", "**", "foo.**", ">>", "foo.>>", "a>", ">a", "foo.*>", "foo.>*"}) {
     CAPTURE(s);
     CHECK(validate_subject(s) == errc::invalid_subject);
     CHECK(validate_pattern(s) == errc::invalid_subject);
@@ -210,7 +214,8 @@ TEST_CASE("result holds either a value or an error") {
   CHECK(good.has_value());
   CHECK(good.value() == "x");
   CHECK(good.error() == errc::ok);
-  CHECK(std::move(good).value() == "x");
+  const std::string moved = std::move(good).value();
+  CHECK(moved == "x");
 
   result<std::string> bad{errc::timeout};
   CHECK_FALSE(bad);

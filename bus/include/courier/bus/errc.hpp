@@ -25,15 +25,24 @@ enum class errc : std::uint8_t {
 /// @threadsafe
 constexpr const char* to_string(errc e) noexcept {
   switch (e) {
-    case errc::ok: return "ok";
-    case errc::invalid_subject: return "invalid_subject";
-    case errc::mailbox_full: return "mailbox_full";
-    case errc::timeout: return "timeout";
-    case errc::no_responders: return "no_responders";
-    case errc::handler_failed: return "handler_failed";
-    case errc::cancelled: return "cancelled";
-    case errc::shutdown: return "shutdown";
-    case errc::too_large: return "too_large";
+    case errc::ok:
+      return "ok";
+    case errc::invalid_subject:
+      return "invalid_subject";
+    case errc::mailbox_full:
+      return "mailbox_full";
+    case errc::timeout:
+      return "timeout";
+    case errc::no_responders:
+      return "no_responders";
+    case errc::handler_failed:
+      return "handler_failed";
+    case errc::cancelled:
+      return "cancelled";
+    case errc::shutdown:
+      return "shutdown";
+    case errc::too_large:
+      return "too_large";
   }
   return "unknown";
 }

@@ -59,7 +59,9 @@ class token_view {
 
     constexpr iterator() noexcept = default;
 
-    constexpr std::string_view operator*() const noexcept { return s_.substr(begin_, end_ - begin_); }
+    constexpr std::string_view operator*() const noexcept {
+      return s_.substr(begin_, end_ - begin_);
+    }
     constexpr iterator& operator++() noexcept {
       if (end_ == s_.size()) {
         begin_ = end_ = std::string_view::npos;
@@ -79,7 +81,9 @@ class token_view {
    private:
     friend class token_view;
     constexpr explicit iterator(std::string_view s) noexcept
-        : s_(s), begin_(s.empty() ? std::string_view::npos : 0), end_(s.empty() ? begin_ : find_dot(0)) {}
+        : s_(s),
+          begin_(s.empty() ? std::string_view::npos : 0),
+          end_(s.empty() ? begin_ : find_dot(0)) {}
     constexpr std::size_t find_dot(std::size_t from) const noexcept {
       std::size_t dot = s_.find('.', from);
       return dot == std::string_view::npos ? s_.size() : dot;
