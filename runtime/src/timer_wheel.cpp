@@ -10,39 +10,62 @@ namespace courier {
 
 namespace {
 
+__extension__ typedef unsigned __int128 u128;  // a GCC and Clang extension; quiet under -Wpedantic
+
 constexpr std::uint64_t digit_mask = timer_wheel::slots_per_level - 1;
 constexpr std::uint64_t no_tick = std::numeric_limits<std::uint64_t>::max();
+constexpr std::size_t prefetch_distance = 8;  // nodes touched ahead while walking a slot
 
 constexpr std::uint64_t bit_of(std::uint32_t slot) noexcept {
   return std::uint64_t{1} << (slot & digit_mask);
 }
 
+constexpr auto later = [](const auto& a, const auto& b) {
+  return a.deadline != b.deadline ? a.deadline > b.deadline : a.seq > b.seq;
+};
+
 }  // namespace
 
 timer_wheel::timer_wheel(config cfg) : resolution_ns_{cfg.resolution.count()} {
   if (resolution_ns_ <= 0) throw std::invalid_argument("timer_wheel: resolution must be positive");
+  // Division by an invariant integer (Granlund and Montgomery, "Division by Invariant Integers
+  // using Multiplication", PLDI 1994): with l = ceil(log2 d) and m = ceil(2^(63+l) / d), which
+  // fits in 64 bits when d is not a power of two, n / d == (n * m) >> (63 + l) for n < 2^63.
+  const auto d = static_cast<std::uint64_t>(resolution_ns_);
+  if (std::has_single_bit(d)) {
+    tick_shift_ = static_cast<std::uint32_t>(std::countr_zero(d));
+  } else {
+    const auto l = static_cast<std::uint32_t>(std::bit_width(d));
+    tick_magic_ = static_cast<std::uint64_t>(((u128{1} << (63 + l)) + d - 1) / d);
+    tick_shift_ = l - 1;
+  }
   cur_ = tick_of(cfg.start.time_since_epoch().count());
-  nodes_.resize(slot_count);
-  for (std::uint32_t s = 0; s < slot_count; ++s) nodes_[s].next = nodes_[s].prev = nodes_[s].where = s;
+  nodes_.emplace_back().where = free_node;
 }
 
 timer_id timer_wheel::schedule(time_point deadline, std::uint64_t token) {
   const std::uint32_t i = acquire();
   node& n = nodes_[i];
   n.deadline = deadline.time_since_epoch().count();
-  n.seq = next_seq_++;
+  n.seq = next_seq_;
   n.token = token;
-  ++pending_;
-  if (firing_ && tick_of(n.deadline) <= cur_ && n.deadline <= firing_now_ns_) [[unlikely]] {
-    push_due(i);  // due in the advance that is running: merge it into the firing order
-  } else {
-    place(i);
+  try {
+    if (firing_ && tick_of(n.deadline) <= cur_ && n.deadline <= firing_now_ns_) [[unlikely]] {
+      push_due(i);  // due in the advance that is running: merge it into the firing order
+    } else {
+      place(i);
+    }
+  } catch (...) {
+    recycle(i);
+    throw;
   }
+  ++next_seq_;
+  ++pending_;
   return {i, n.generation};
 }
 
 bool timer_wheel::cancel(timer_id id) noexcept {
-  if (id.index < slot_count || id.index >= nodes_.size()) return false;
+  if (id.index == 0 || id.index >= nodes_.size()) return false;
   node& n = nodes_[id.index];
   if (n.generation != id.generation || n.where == free_node) return false;
   ++n.generation;
@@ -74,10 +97,13 @@ std::optional<time_point> timer_wheel::next_deadline() const noexcept {
   return time_point{duration{best}};
 }
 
-void timer_wheel::reserve(std::size_t n) { nodes_.reserve(slot_count + n); }
+void timer_wheel::reserve(std::size_t n) { nodes_.reserve(n + 1); }
 
 std::uint64_t timer_wheel::tick_of(std::int64_t ns) const noexcept {
-  return ns <= 0 ? 0 : static_cast<std::uint64_t>(ns / resolution_ns_);
+  if (ns <= 0) return 0;
+  const auto n = static_cast<std::uint64_t>(ns);
+  if (tick_magic_ == 0) return n >> tick_shift_;
+  return static_cast<std::uint64_t>((u128{n} * tick_magic_) >> 64) >> tick_shift_;
 }
 
 std::uint32_t timer_wheel::slot_for(std::uint64_t tick) const noexcept {
@@ -90,7 +116,7 @@ std::uint32_t timer_wheel::slot_for(std::uint64_t tick) const noexcept {
 std::int64_t timer_wheel::exact_min(std::uint32_t slot) const noexcept {
   if (!min_exact_[slot]) {
     std::int64_t m = std::numeric_limits<std::int64_t>::max();
-    for (std::uint32_t i = nodes_[slot].next; i != slot; i = nodes_[i].next) m = std::min(m, nodes_[i].deadline);
+    for (const std::uint32_t i : slots_[slot]) m = std::min(m, nodes_[i].deadline);
     slot_min_[slot] = m;
     min_exact_[slot] = true;
   }
@@ -119,7 +145,7 @@ timer_wheel::event timer_wheel::next_event() const noexcept {
 std::uint32_t timer_wheel::acquire() {
   if (free_head_ != nil) {
     const std::uint32_t i = free_head_;
-    free_head_ = nodes_[i].next;
+    free_head_ = nodes_[i].pos;
     return i;
   }
   if (nodes_.size() >= free_node) throw std::length_error("timer_wheel: too many pending timers");
@@ -129,25 +155,19 @@ std::uint32_t timer_wheel::acquire() {
 
 void timer_wheel::recycle(std::uint32_t i) noexcept {
   nodes_[i].where = free_node;
-  nodes_[i].next = free_head_;
+  nodes_[i].pos = free_head_;
   free_head_ = i;
 }
 
-void timer_wheel::place(std::uint32_t i) noexcept {
-  const std::uint64_t tick = tick_of(nodes_[i].deadline);
-  link(i, slot_for(tick > cur_ ? tick : cur_));
-}
-
-void timer_wheel::link(std::uint32_t i, std::uint32_t slot) noexcept {
-  node& head = nodes_[slot];
+void timer_wheel::place(std::uint32_t i) {
   node& n = nodes_[i];
-  const bool was_empty = head.next == slot;
+  const std::uint64_t tick = tick_of(n.deadline);
+  const std::uint32_t slot = slot_for(tick > cur_ ? tick : cur_);
+  std::vector<std::uint32_t>& v = slots_[slot];
+  v.push_back(i);
   n.where = slot;
-  n.next = slot;
-  n.prev = head.prev;
-  nodes_[head.prev].next = i;
-  head.prev = i;
-  if (was_empty) {
+  n.pos = static_cast<std::uint32_t>(v.size() - 1);
+  if (v.size() == 1) {
     occupied_[slot / slots_per_level] |= bit_of(slot);
     slot_min_[slot] = n.deadline;
     min_exact_[slot] = true;
@@ -159,72 +179,58 @@ void timer_wheel::link(std::uint32_t i, std::uint32_t slot) noexcept {
 
 void timer_wheel::unlink(std::uint32_t i) noexcept {
   const node& n = nodes_[i];
-  const std::uint32_t slot = n.where;
-  nodes_[n.prev].next = n.next;
-  nodes_[n.next].prev = n.prev;
-  if (nodes_[slot].next == slot) {
-    occupied_[slot / slots_per_level] &= ~bit_of(slot);
-  } else if (n.deadline == slot_min_[slot]) {
-    min_exact_[slot] = false;
+  std::vector<std::uint32_t>& v = slots_[n.where];
+  const std::uint32_t last = v.back();
+  v[n.pos] = last;
+  nodes_[last].pos = n.pos;
+  v.pop_back();
+  if (v.empty()) {
+    occupied_[n.where / slots_per_level] &= ~bit_of(n.where);
+  } else if (n.deadline == slot_min_[n.where]) {
+    min_exact_[n.where] = false;
   }
-}
-
-std::uint32_t timer_wheel::detach(std::uint32_t slot) noexcept {
-  node& head = nodes_[slot];
-  const std::uint32_t first = head.next;
-  nodes_[head.prev].next = nil;
-  head.next = head.prev = slot;
-  occupied_[slot / slots_per_level] &= ~bit_of(slot);
-  return first;
 }
 
 void timer_wheel::cascade(std::uint32_t slot) noexcept {
-  for (std::uint32_t i = detach(slot); i != nil;) {
-    const std::uint32_t next = nodes_[i].next;
-    place(i);
-    i = next;
+  spare_.swap(slots_[slot]);
+  occupied_[slot / slots_per_level] &= ~bit_of(slot);
+  for (std::size_t k = 0; k < spare_.size(); ++k) {
+    if (k + prefetch_distance < spare_.size()) __builtin_prefetch(&nodes_[spare_[k + prefetch_distance]]);
+    place(spare_[k]);  // to a lower level, or back to overflow: never to spare_
   }
+  spare_.clear();
 }
 
-namespace {
-constexpr auto later = [](const auto& a, const auto& b) {
-  return a.deadline != b.deadline ? a.deadline > b.deadline : a.seq > b.seq;
-};
-}  // namespace
-
 void timer_wheel::push_due(std::uint32_t i) {
-  nodes_[i].where = in_batch;
   batch_.push_back({nodes_[i].deadline, nodes_[i].seq, i});
+  nodes_[i].where = in_batch;
   std::push_heap(batch_.begin(), batch_.end(), later);
 }
 
 bool timer_wheel::collect_due(std::int64_t now_ns, bool whole_slot) {
   const auto slot = static_cast<std::uint32_t>(cur_ & digit_mask);
   if ((occupied_[0] & bit_of(slot)) == 0 || (!whole_slot && slot_min_[slot] > now_ns)) return false;
-  if (whole_slot) {
-    for (std::uint32_t i = detach(slot); i != nil;) {
-      const std::uint32_t next = nodes_[i].next;
-      nodes_[i].where = in_batch;
-      batch_.push_back({nodes_[i].deadline, nodes_[i].seq, i});
-      i = next;
+  std::vector<std::uint32_t>& v = slots_[slot];
+  batch_.reserve(batch_.size() + v.size());  // the only allocation: throws before any change
+  std::size_t kept = 0;
+  std::int64_t rest = std::numeric_limits<std::int64_t>::max();
+  for (std::size_t k = 0; k < v.size(); ++k) {
+    if (k + prefetch_distance < v.size()) __builtin_prefetch(&nodes_[v[k + prefetch_distance]]);
+    const std::uint32_t i = v[k];
+    node& n = nodes_[i];
+    if (whole_slot || n.deadline <= now_ns) {
+      batch_.push_back({n.deadline, n.seq, i});
+      n.where = in_batch;
+    } else {
+      rest = std::min(rest, n.deadline);
+      n.pos = static_cast<std::uint32_t>(kept);
+      v[kept++] = i;
     }
-  } else {
-    std::int64_t rest = std::numeric_limits<std::int64_t>::max();
-    for (std::uint32_t i = nodes_[slot].next; i != slot;) {
-      node& n = nodes_[i];
-      const std::uint32_t next = n.next;
-      if (n.deadline <= now_ns) {
-        unlink(i);
-        n.where = in_batch;
-        batch_.push_back({n.deadline, n.seq, i});
-      } else {
-        rest = std::min(rest, n.deadline);
-      }
-      i = next;
-    }
-    slot_min_[slot] = rest;
-    min_exact_[slot] = true;
   }
+  v.resize(kept);
+  if (kept == 0) occupied_[0] &= ~bit_of(slot);
+  slot_min_[slot] = rest;
+  min_exact_[slot] = true;
   std::make_heap(batch_.begin(), batch_.end(), later);
   return !batch_.empty();
 }

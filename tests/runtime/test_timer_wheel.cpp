@@ -6,7 +6,6 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
-#include <limits>
 #include <map>
 #include <optional>
 #include <random>
@@ -158,7 +157,7 @@ TEST_CASE("stale and foreign handles are safe to cancel") {
   timer_wheel wheel;
   CHECK_FALSE(wheel.cancel(timer_id{}));
   CHECK_FALSE(wheel.cancel(timer_id{0xFFFF'FFFF, 0}));
-  CHECK_FALSE(wheel.cancel(timer_id{3, 0}));  // a slot sentinel, never a timer
+  CHECK_FALSE(wheel.cancel(timer_id{3, 0}));  // an index never handed out
   const timer_id old = wheel.schedule(time_point{1s}, 1);
   CHECK(wheel.cancel(old));
   CHECK_FALSE(wheel.cancel(old));

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <array>
+#include <cassert>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -13,7 +14,7 @@
 namespace courier {
 
 /// Names one scheduled timer. The generation changes when the timer fires or is cancelled,
-/// so an old handle never matches a later timer that reuses the same node.
+/// so an old handle matches no later timer on the same node (until 2^32 reuses of that node).
 struct timer_id {
   std::uint32_t index = 0;       ///< The timer's node; 0 is never a timer, so timer_id{} is inert.
   std::uint32_t generation = 0;  ///< The node's generation when the timer was scheduled.
@@ -24,13 +25,15 @@ struct timer_id {
 /// Data Structures for the Efficient Implementation of a Timer Facility", SOSP 1987).
 ///
 /// Six levels of 64 slots: a level-k slot spans 64^k ticks, so the wheel covers 2^36 ticks
-/// (2.2 years at 1 ms); later deadlines wait in an overflow list. A timer sits at the level of
+/// (2.2 years at 1 ms); later deadlines wait in an overflow slot. A timer sits at the level of
 /// the highest base-64 digit in which its tick differs from the wheel's tick, so every timer
-/// at level k is due after every timer at level k-1. Slots are intrusive circular lists over
-/// one node vector with a free list: schedule and cancel are O(1) and allocate nothing once
-/// the vector has grown. A 64-bit occupancy word per level lets advance jump straight to the
-/// next non-empty slot, so empty time costs nothing; a slot is cascaded to lower levels when
-/// the wheel reaches its first tick.
+/// at level k is due after every timer at level k-1. Timers are nodes in one vector with a
+/// free list; a slot is a vector of node indices and each node knows its position there, so
+/// schedule and cancel (swap with the last) are O(1) and allocate nothing once the vectors
+/// have grown. Slot vectors rather than linked lists let a cascade overlap its cache misses
+/// instead of chasing pointers. A 64-bit occupancy word per level lets advance jump straight
+/// to the next non-empty slot, so empty time costs nothing; a slot is cascaded to lower
+/// levels when the wheel reaches its first tick.
 ///
 /// Timers fire in exact deadline order (nanoseconds, not ticks), ties in scheduling order:
 /// the due timers of a tick go through a min-heap keyed by (deadline, sequence number).
@@ -72,7 +75,8 @@ class timer_wheel {
   /// A timer scheduled from on_fire with a deadline <= `now` fires in this same call (right
   /// away if its deadline is earlier than the one firing). If on_fire throws, the exception
   /// propagates and the timers not yet fired stay pending. An earlier `now` than a previous
-  /// advance never moves the wheel back. @pre not called from inside on_fire.
+  /// advance never moves the wheel back. Running out of memory while cascading terminates.
+  /// @pre not called from inside on_fire.
   template <class F>
   std::size_t advance(time_point now, F&& on_fire);
 
@@ -87,10 +91,9 @@ class timer_wheel {
     std::int64_t deadline = 0;  // nanoseconds since the epoch
     std::uint64_t seq = 0;      // scheduling order, the tie-break
     std::uint64_t token = 0;
-    std::uint32_t next = 0;
-    std::uint32_t prev = 0;
     std::uint32_t generation = 0;
     std::uint32_t where = 0;  // slot id, or in_batch / cancelled_in_batch / free_node
+    std::uint32_t pos = 0;    // index in its slot's vector; the next free node when free
   };
   static_assert(sizeof(node) == 40, "five words per timer: 10^6 timers cost 40 MB");
 
@@ -112,7 +115,7 @@ class timer_wheel {
   static_assert(levels * slot_bits < 64, "tick bits above the top level must exist for overflow");
 
   static constexpr std::uint32_t overflow_slot = levels * slots_per_level;
-  static constexpr std::uint32_t slot_count = overflow_slot + 1;  // node ids below are sentinels
+  static constexpr std::uint32_t slot_count = overflow_slot + 1;
   static constexpr std::uint32_t nil = 0xFFFF'FFFF;
   static constexpr std::uint32_t in_batch = nil - 1;
   static constexpr std::uint32_t cancelled_in_batch = nil - 2;
@@ -127,10 +130,8 @@ class timer_wheel {
   [[nodiscard]] event next_event() const noexcept;
   std::uint32_t acquire();
   void recycle(std::uint32_t i) noexcept;
-  void place(std::uint32_t i) noexcept;
-  void link(std::uint32_t i, std::uint32_t slot) noexcept;
+  void place(std::uint32_t i);
   void unlink(std::uint32_t i) noexcept;
-  std::uint32_t detach(std::uint32_t slot) noexcept;
   void cascade(std::uint32_t slot) noexcept;
   void push_due(std::uint32_t i);
   bool collect_due(std::int64_t now_ns, bool whole_slot);
@@ -138,12 +139,16 @@ class timer_wheel {
   void abandon_batch() noexcept;
   void step_towards(std::uint64_t target) noexcept;
 
-  std::vector<node> nodes_;  // [0, slot_count) are the slots' list sentinels
-  std::vector<due> batch_;   // min-heap of the timers firing in the current advance
+  std::vector<node> nodes_;  // nodes_[0] is never a timer
+  std::array<std::vector<std::uint32_t>, slot_count> slots_;
+  std::vector<std::uint32_t> spare_;  // an empty slot vector, swapped in while cascading
+  std::vector<due> batch_;            // min-heap of the timers firing in the current advance
   std::array<std::uint64_t, levels + 1> occupied_{};  // bit s of word k: slot k*64+s non-empty
   mutable std::array<std::int64_t, slot_count> slot_min_{};  // lower bound of a slot's deadlines
   mutable std::array<bool, slot_count> min_exact_{};         // slot_min_ is the exact minimum
   std::int64_t resolution_ns_;
+  std::uint64_t tick_magic_ = 0;  // ns / resolution as a multiply and shift; 0: shift only
+  std::uint32_t tick_shift_ = 0;
   std::int64_t firing_now_ns_ = 0;
   std::uint64_t cur_ = 0;  // the wheel's tick: every tick before it has been fired
   std::uint64_t next_seq_ = 0;
@@ -154,6 +159,7 @@ class timer_wheel {
 
 template <class F>
 std::size_t timer_wheel::advance(time_point now, F&& on_fire) {
+  assert(!firing_ && "advance must not be called from inside on_fire");
   const std::int64_t now_ns = now.time_since_epoch().count();
   const std::uint64_t target = tick_of(now_ns) > cur_ ? tick_of(now_ns) : cur_;
   std::size_t count = 0;
