@@ -97,6 +97,19 @@ void actor_cell::schedule_if_idle() noexcept {
   core_->exec().schedule(this);
 }
 
+void actor_cell::start() noexcept {
+  // An actor born during shutdown is stopped at once, so it cannot outlive it.
+  if (core_->stopping()) life_.store(life::stop_requested, std::memory_order_seq_cst);
+  // seq_cst store, then the mailbox check: the same handshake as end_turn().
+  scheduled_.store(false, std::memory_order_seq_cst);
+  if ((!mailbox_.empty() || life_.load(std::memory_order_seq_cst) == life::stop_requested) &&
+      !scheduled_.exchange(true, std::memory_order_seq_cst)) {
+    if (core_->detached()) return;
+    add_ref();
+    core_->exec().schedule(this);
+  }
+}
+
 void actor_cell::request_stop() noexcept {
   life expected = life::running;
   // seq_cst CAS: pairs with end_turn()'s seq_cst read of life_ (Dekker, as for pushes).
@@ -159,10 +172,13 @@ void actor_cell::run() noexcept {
 }
 
 void actor_cell::end_turn(bool used_whole_turn) noexcept {
+  // Read the consumer-only half before giving up the turn: once the flag is
+  // clear another worker may own the mailbox.
+  const bool drained = mailbox_.consumer_drained();
   // seq_cst store: first half of the Dekker pattern with schedule_if_idle()
   // and request_stop(); the loads below are the second half.
   scheduled_.store(false, std::memory_order_seq_cst);
-  bool more = !mailbox_.empty() ||
+  bool more = !drained || !mailbox_.nothing_claimed() ||
               life_.load(std::memory_order_seq_cst) == life::stop_requested;
   // seq_cst exchange: a sender may have claimed the turn since our store.
   if (more && !scheduled_.exchange(true, std::memory_order_seq_cst)) {

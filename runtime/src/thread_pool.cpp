@@ -58,6 +58,7 @@ struct thread_pool::impl {
   std::atomic<std::int64_t> injected{0};  // exact count, unlike size_approx()
   std::atomic<unsigned> sleepers{0};
   std::atomic<bool> stopping{false};
+  std::atomic<bool> closed{false};  // workers joined: schedule() runs work inline
   std::once_flag stopped;
 
   std::mutex idle_mutex;                 // guards idle_list and idle_cv waits
@@ -205,6 +206,24 @@ struct thread_pool::impl {
     }
     for (auto& w : workers)
       if (w->thread.joinable()) w->thread.join();
+    // seq_cst: pairs with run_if_closed(); a submit that raced the last
+    // worker's exit is either seen here or sees `closed` and runs it itself.
+    closed.store(true, std::memory_order_seq_cst);
+    drain_inline();
+  }
+
+  void drain_inline() noexcept {
+    runnable* r = nullptr;
+    while (injector.try_dequeue(r)) {
+      injected.fetch_sub(1, std::memory_order_relaxed);
+      r->run();
+    }
+  }
+
+  /// After shutdown nobody is left to run submitted work, so the submitter does.
+  void run_if_closed() noexcept {
+    // seq_cst: the other half of the handshake in stop_and_join().
+    if (closed.load(std::memory_order_seq_cst)) drain_inline();
   }
 };
 
@@ -224,6 +243,7 @@ void thread_pool::schedule(runnable* r) noexcept {
   }
   p.inject(r);
   p.notify_if_sleeping();
+  p.run_if_closed();
 }
 
 void thread_pool::yield(runnable* r) noexcept {
@@ -232,6 +252,7 @@ void thread_pool::yield(runnable* r) noexcept {
   // A worker yielding will look at the injector before it parks; only a
   // yield from outside the pool needs to wake someone.
   if (p.local() == nullptr) p.notify_if_sleeping();
+  p.run_if_closed();
 }
 
 bool thread_pool::wait_idle(std::chrono::steady_clock::time_point deadline) {

@@ -59,8 +59,17 @@ std::size_t timer_service::fire_due(time_point now) {
   return due.size();
 }
 
+namespace {
+// Shared and built before any real_time_timers, so the base class may read it
+// while the derived object is still being constructed.
+const courier::steady_clock& real_time() noexcept {
+  static const courier::steady_clock c;
+  return c;
+}
+}  // namespace
+
 real_time_timers::real_time_timers(duration resolution)
-    : timer_service{steady_, resolution}, thread_{[this] { loop(); }} {}
+    : timer_service{real_time(), resolution}, thread_{[this] { loop(); }} {}
 
 real_time_timers::~real_time_timers() {
   {

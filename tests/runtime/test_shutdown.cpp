@@ -143,9 +143,23 @@ TEST_CASE("every message sent by oversubscribed senders during shutdown is handl
   const flood_config cfg{.workers = workers,
                          .actors = 512,
                          .senders = 16,
-                         .per_sender = courier::test::scaled(2'000, 500),
-                         .rounds = courier::test::scaled(40, 8)};
+                         .per_sender = 400,
+                         .rounds = courier::test::scaled(1'000, 20)};
   CAPTURE(workers, cfg.per_sender, cfg.rounds);
+  flood_during_shutdown(cfg, seed);
+}
+
+TEST_CASE("every message sent by oversubscribed senders during many short shutdowns is handled or dead-lettered",
+          "[soak][.]") {
+  COURIER_TEST_SEED(seed);
+  // The same race as above, in many short rounds: about ten thousand
+  // shutdowns, each with sixteen senders still sending.
+  const flood_config cfg{.workers = 1,
+                         .actors = 512,
+                         .senders = 16,
+                         .per_sender = 400,
+                         .rounds = courier::test::scaled(10'000, 100)};
+  CAPTURE(cfg.rounds);
   flood_during_shutdown(cfg, seed);
 }
 
@@ -291,6 +305,65 @@ TEST_CASE("actors holding refs to each other in a cycle are freed at shutdown") 
   sys.shutdown();
   CHECK(alive.load() == 0);
   CHECK(sys.live_actors() == 0);
+}
+
+namespace {
+
+// Spawns a partner in its constructor and keeps a ref to it; the partner
+// keeps a ref back: a cycle formed without any message.
+class entangled : public courier::actor {
+ public:
+  using handles = courier::handles<note>;
+  entangled(std::atomic<int>* alive, courier::actor_ref partner) : alive_{alive}, partner_{std::move(partner)} {
+    alive_->fetch_add(1);
+    if (!partner_) partner_ = spawn<entangled>(alive_, self());
+  }
+  ~entangled() { alive_->fetch_sub(1); }
+  void on(const note&) {}
+
+ private:
+  std::atomic<int>* alive_;
+  courier::actor_ref partner_;
+};
+
+class late_spawner : public courier::actor {
+ public:
+  using handles = courier::handles<note>;
+  late_spawner(gate* g, std::atomic<int>* alive) : g_{g}, alive_{alive} {}
+  void on(const note&) {
+    g_->entered.store(true);
+    while (!g_->open.load()) std::this_thread::yield();
+    spawn<entangled>(alive_, courier::actor_ref{});
+    g_->handled.fetch_add(1);
+  }
+
+ private:
+  gate* g_;
+  std::atomic<int>* alive_;
+};
+
+}  // namespace
+
+TEST_CASE("actors spawned in a cycle by a handler still running at shutdown are freed too") {
+  gate g;
+  std::atomic<int> alive{0};
+  std::atomic<std::uint64_t> probes{0};
+  std::thread opener;
+  {
+    courier::system sys{{.workers = 2}};
+    auto spawner = sys.spawn<late_spawner>(&g, &alive);
+    auto probe = sys.spawn<counter>(&probes);
+    CHECK(spawner.send(note{}));
+    REQUIRE(wait_until([&] { return g.entered.load(); }, in(30s)));
+    // Opens the gate once shutdown has begun (the first refused send).
+    opener = std::thread([&g, probe] {
+      while (probe.send(note{})) std::this_thread::yield();
+      g.open.store(true);
+    });
+  }  // ~system: shutdown
+  opener.join();
+  CHECK(g.handled.load() == 1);
+  CHECK(alive.load() == 0);
 }
 
 TEST_CASE("an actor_ref that outlives its system dead-letters sends instead of crashing") {

@@ -360,8 +360,9 @@ class acker : public courier::actor {
 
 TEST_CASE("an actor woken 10^6 times from outside never loses a wake-up", "[stress]") {
   COURIER_TEST_SEED(seed);
+  // 10^6 cycles in all: half with one worker, half with two.
   const unsigned workers = GENERATE(1u, 2u);
-  const std::uint64_t cycles = courier::test::scaled(1'000'000, 5'000);
+  const std::uint64_t cycles = courier::test::scaled(500'000, 5'000);
   CAPTURE(workers, cycles);
   std::atomic<std::uint64_t> ack{0};
   courier::system sys{{.workers = workers}};
@@ -373,7 +374,10 @@ TEST_CASE("an actor woken 10^6 times from outside never loses a wake-up", "[stre
   std::uint64_t stalled_at = 0, waited = 0;
   for (std::uint64_t i = 1; i <= cycles; ++i) {
     if (rng.below(2) == 0 && wait_until([&] { return pool.parked() == workers; }, in(10s))) ++waited;
-    REQUIRE(ref.send(ping{i}));
+    if (!ref.send(ping{i})) {
+      stalled_at = i;
+      break;
+    }
     // The watchdog: a lost wake-up fails this cycle instead of hanging the suite.
     if (!wait_until([&] { return ack.load(std::memory_order_acquire) == i; }, in(10s))) {
       stalled_at = i;
@@ -386,4 +390,58 @@ TEST_CASE("an actor woken 10^6 times from outside never loses a wake-up", "[stre
   CHECK(parks >= waited / 2);
   CHECK(sys.await_idle(in(30s)));
   CHECK(sys.dead_letters().total() == 0);
+}
+
+namespace {
+
+struct tick {};
+
+class tick_counter : public courier::actor {
+ public:
+  using handles = courier::handles<tick>;
+  explicit tick_counter(std::atomic<std::uint64_t>* n) : n_{n} {}
+  void on(const tick&) {
+    ++mine_;  // plain: a turn overlapping another would be a data race
+    n_->fetch_add(1, std::memory_order_release);
+  }
+
+ private:
+  std::uint64_t mine_ = 0;
+  std::atomic<std::uint64_t>* n_;
+};
+
+}  // namespace
+
+TEST_CASE("an actor rescheduled by a sender just as its turn ends is consumed by one thread at a time",
+          "[stress]") {
+  // A sender that finds the actor idle schedules it on another worker while
+  // the worker that ran the last turn is still finishing it. Only the new
+  // turn may touch the mailbox's consumer side; ThreadSanitizer reports any
+  // overlap.
+  COURIER_TEST_SEED(seed);
+  const unsigned workers = GENERATE(2u, 4u);
+  const std::uint64_t per_sender = courier::test::scaled(200'000, 100'000);
+  constexpr unsigned senders = 2;
+  CAPTURE(workers, per_sender);
+  std::atomic<std::uint64_t> handled{0};
+  courier::system sys{{.workers = workers}};
+  auto ref = sys.spawn<tick_counter>(&handled);
+  std::atomic<std::uint64_t> refused{0};
+  std::vector<std::thread> threads;
+  for (unsigned s = 0; s < senders; ++s) {
+    threads.emplace_back([&, s] {
+      courier::splitmix64 rng{seed + s};
+      for (std::uint64_t i = 0; i < per_sender; ++i) {
+        if (!ref.send(tick{})) refused.fetch_add(1);
+        // Pause now and then so the actor often runs dry and ends its turn.
+        if (rng.below(4) == 0) std::this_thread::yield();
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  CHECK(wait_until([&] { return handled.load(std::memory_order_acquire) == senders * per_sender; },
+                   in(60s)));
+  CHECK(sys.await_idle(in(30s)));
+  CHECK(refused.load() == 0);
+  CHECK(handled.load() == senders * per_sender);
 }

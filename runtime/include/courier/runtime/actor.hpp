@@ -132,6 +132,7 @@ actor_ref spawn(system_core& core, Args&&... args) {
   static_assert(std::is_base_of_v<actor, A>, "actors derive from courier::actor");
   auto* cell = new cell_impl<A>(core, std::forward<Args>(args)...);
   core.spawned.fetch_add(1, std::memory_order_relaxed);
+  cell->start();
   return actor_ref::adopt(cell);
 }
 

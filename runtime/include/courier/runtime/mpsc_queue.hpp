@@ -58,6 +58,17 @@ class mpsc_queue {
     return nullptr;
   }
 
+  /// True if the consumer has popped every linked node. Take this while
+  /// still the consumer; pair it with nothing_claimed() after handing off.
+  [[nodiscard]] bool consumer_drained() const noexcept { return front_ == &stub_; }
+
+  /// True if no producer has claimed a slot since the consumer last drained.
+  /// Reads only the producers' atomic, so any thread may call it. @threadsafe
+  [[nodiscard]] bool nothing_claimed() const noexcept {
+    // seq_cst: the consumer's half of the Dekker pattern described in push().
+    return back_.load(std::memory_order_seq_cst) == &stub_;
+  }
+
   /// True if no node has been pushed and not yet popped, including in-flight
   /// pushes. @pre called by the consumer.
   [[nodiscard]] bool empty() const noexcept {

@@ -64,7 +64,6 @@ class real_time_timers final : public timer_service {
   void earliest_changed() override { wake_.notify_one(); }
   void loop();
 
-  courier::steady_clock steady_;
   std::condition_variable wake_;
   bool stopping_ = false;
   std::thread thread_;

@@ -72,6 +72,8 @@ class actor_cell : public runnable, public uses_courier_allocator {
   }
 
   void run() noexcept final;
+  /// Called once the behaviour is constructed: schedules what it sent itself.
+  void start() noexcept;
 
  protected:
   virtual ~actor_cell();
@@ -100,7 +102,9 @@ class actor_cell : public runnable, public uses_courier_allocator {
   system_core* core_;
   const dispatch_table* table_;
   std::atomic<std::uint32_t> refs_{1};
-  std::atomic<bool> scheduled_{false};
+  // Starts set: messages sent while the behaviour is being constructed wait
+  // until start(), so a constructor that throws leaves nothing scheduled.
+  std::atomic<bool> scheduled_{true};
   std::atomic<life> life_{life::running};
 };
 
