@@ -84,11 +84,13 @@ std::string headline(const std::string& scenario, bool& lower_is_better) {
 
 int compare(const std::string& self, const std::string& scenario, int runs, bool quick) {
   std::map<std::string, std::vector<double>> figures;
-  for (const entry& e : registry()) {
-    if (scenario != "all" && e.scenario != scenario) continue;
-    bool lower = false;
-    std::string key = headline(e.scenario, lower);
-    for (int i = 0; i < runs; ++i) {
+  // Rounds interleave the implementations, so a burst of load on a noisy
+  // machine lands on all of them rather than on one implementation's runs.
+  for (int i = 0; i < runs; ++i) {
+    for (const entry& e : registry()) {
+      if (scenario != "all" && e.scenario != scenario) continue;
+      bool lower = false;
+      std::string key = headline(e.scenario, lower);
       std::string line = run_child(self, e, quick);
       std::puts(line.c_str());
       std::fflush(stdout);
