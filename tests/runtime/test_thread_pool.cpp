@@ -192,6 +192,38 @@ TEST_CASE("thread_pool wait_idle returns true once the pool is idle and false at
   CHECK(b.done.load());
 }
 
+namespace {
+
+struct wake_up_run {
+  std::uint64_t stalled_at = 0;  ///< the first cycle whose work was not seen in time (0: none)
+  std::uint64_t waited = 0;      ///< cycles that kicked a fully parked pool
+  std::uint64_t parks = 0;
+};
+
+/// Runs `cycles` rounds of kick(i) and waits for `seen` to reach i. Half the
+/// cycles (chosen by the seed) first wait for every worker to be asleep (the
+/// futex wake path); the rest kick while a worker is still on its way to
+/// park (the announce-then-recheck race). The per-cycle deadline is the
+/// watchdog: a lost wake-up fails the cycle instead of hanging the suite.
+template <class Kick>
+wake_up_run wake_up_cycles(courier::thread_pool& pool, unsigned workers, std::uint64_t cycles,
+                           std::uint64_t seed, Kick kick, const std::atomic<std::uint64_t>& seen) {
+  courier::splitmix64 rng{seed};
+  wake_up_run run;
+  const auto parks_before = pool.statistics().parks;
+  for (std::uint64_t i = 1; i <= cycles; ++i) {
+    if (rng.below(2) == 0 && wait_until([&] { return pool.parked() == workers; }, in(10s))) ++run.waited;
+    if (!kick(i) || !wait_until([&] { return seen.load(std::memory_order_acquire) == i; }, in(10s))) {
+      run.stalled_at = i;
+      break;
+    }
+  }
+  run.parks = pool.statistics().parks - parks_before;
+  return run;
+}
+
+}  // namespace
+
 TEST_CASE("thread_pool never loses a wake-up for runnables scheduled from outside while workers park",
           "[stress]") {
   COURIER_TEST_SEED(seed);
@@ -202,25 +234,13 @@ TEST_CASE("thread_pool never loses a wake-up for runnables scheduled from outsid
   counting_task task;
   std::atomic<std::uint64_t> total{0};
   task.total = &total;
-  courier::splitmix64 rng{seed};
-
-  const auto parks_before = pool.statistics().parks;
-  std::uint64_t stalled_at = 0, waited = 0;
-  for (std::uint64_t i = 1; i <= cycles; ++i) {
-    // Half the cycles wait for every worker to be asleep before scheduling
-    // (the futex wake path); the rest schedule while the worker is still on
-    // its way to park (the announce-then-recheck race).
-    if (rng.below(2) == 0 && wait_until([&] { return pool.parked() == workers; }, in(10s))) ++waited;
+  const auto run = wake_up_cycles(pool, workers, cycles, seed, [&](std::uint64_t) {
     pool.schedule(&task);
-    if (!wait_until([&] { return total.load(std::memory_order_acquire) == i; }, in(10s))) {
-      stalled_at = i;
-      break;
-    }
-  }
-  const auto parks = pool.statistics().parks - parks_before;
-  CAPTURE(waited, parks);
-  CHECK(stalled_at == 0);
-  CHECK(parks >= waited / 2);
+    return true;
+  }, total);
+  CAPTURE(run.waited, run.parks);
+  CHECK(run.stalled_at == 0);
+  CHECK(run.parks >= run.waited / 2);
   CHECK(pool.wait_idle(in(30s)));
 }
 
@@ -368,26 +388,11 @@ TEST_CASE("an actor woken 10^6 times from outside never loses a wake-up", "[stre
   courier::system sys{{.workers = workers}};
   auto& pool = dynamic_cast<courier::thread_pool&>(sys.exec());
   auto ref = sys.spawn<acker>(&ack);
-  courier::splitmix64 rng{seed};
-
-  const auto parks_before = pool.statistics().parks;
-  std::uint64_t stalled_at = 0, waited = 0;
-  for (std::uint64_t i = 1; i <= cycles; ++i) {
-    if (rng.below(2) == 0 && wait_until([&] { return pool.parked() == workers; }, in(10s))) ++waited;
-    if (!ref.send(ping{i})) {
-      stalled_at = i;
-      break;
-    }
-    // The watchdog: a lost wake-up fails this cycle instead of hanging the suite.
-    if (!wait_until([&] { return ack.load(std::memory_order_acquire) == i; }, in(10s))) {
-      stalled_at = i;
-      break;
-    }
-  }
-  const auto parks = pool.statistics().parks - parks_before;
-  CAPTURE(waited, parks);
-  CHECK(stalled_at == 0);
-  CHECK(parks >= waited / 2);
+  const auto run = wake_up_cycles(pool, workers, cycles, seed,
+                                  [&](std::uint64_t i) { return ref.send(ping{i}); }, ack);
+  CAPTURE(run.waited, run.parks);
+  CHECK(run.stalled_at == 0);
+  CHECK(run.parks >= run.waited / 2);
   CHECK(sys.await_idle(in(30s)));
   CHECK(sys.dead_letters().total() == 0);
 }
