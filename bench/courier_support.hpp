@@ -7,6 +7,8 @@
 
 #include <courier/runtime.hpp>
 
+#include "harness.hpp"
+
 namespace courier::bench {
 
 /// A one-shot flag a handler raises and the driver thread waits on.
@@ -25,6 +27,6 @@ class done_flag {
 };
 
 /// The system every Courier scenario runs on: two workers, like the machine.
-inline system_config bench_system() { return system_config{.workers = 2}; }
+inline system_config bench_system() { return system_config{.workers = workers}; }
 
 }  // namespace courier::bench

@@ -51,6 +51,9 @@ std::vector<entry>& registry();
       [[maybe_unused]] const ::courier::bench::options& opts)
 
 /// The workload sizes every implementation of a scenario must use.
+/// Worker threads every runtime gets: the reference machine has two cores.
+inline constexpr unsigned workers = 2;
+
 namespace workload {
 inline std::uint64_t pingpong_round_trips(const options& o) { return o.quick ? 100'000 : 1'000'000; }
 inline std::uint64_t n1_per_producer(const options& o) { return o.quick ? 200'000 : 2'000'000; }

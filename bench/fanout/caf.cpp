@@ -1,8 +1,6 @@
 #include <vector>
 
-#include <caf/all.hpp>
-
-#include "harness.hpp"
+#include "caf_support.hpp"
 
 namespace {
 
@@ -25,9 +23,8 @@ caf::behavior subscriber(caf::stateful_actor<subscriber_state>* self, std::uint6
 
 COURIER_BENCH("fanout", "caf") {
   const std::uint64_t messages = opts.quick ? 10'000 : 100'000;
-  caf::actor_system_config cfg;
-  cfg.set("scheduler.max-threads", 2);
-  caf::actor_system sys{cfg};
+  courier::bench::caf_runtime caf;
+  caf::actor_system& sys = caf.sys;
   caf::scoped_actor waiter{sys};
   auto topic = sys.groups().get_local("fanout");
   std::vector<caf::actor> subscribers;

@@ -2,9 +2,7 @@
 #include <thread>
 #include <vector>
 
-#include <caf/all.hpp>
-
-#include "harness.hpp"
+#include "caf_support.hpp"
 
 namespace {
 
@@ -19,9 +17,8 @@ caf::behavior idle(caf::event_based_actor*, std::atomic<std::uint64_t>* started)
 
 COURIER_BENCH("idle_memory", "caf") {
   const auto count = courier::bench::workload::idle_actors(opts);
-  caf::actor_system_config cfg;
-  cfg.set("scheduler.max-threads", 2);
-  caf::actor_system sys{cfg};
+  courier::bench::caf_runtime caf;
+  caf::actor_system& sys = caf.sys;
   std::atomic<std::uint64_t> started{0};
   std::vector<caf::actor> actors(count);
 

@@ -2,9 +2,7 @@
 #include <thread>
 #include <vector>
 
-#include <caf/all.hpp>
-
-#include "harness.hpp"
+#include "caf_support.hpp"
 
 namespace {
 
@@ -29,9 +27,8 @@ COURIER_BENCH("n1", "caf") {
   namespace workload = courier::bench::workload;
   const auto per_producer = workload::n1_per_producer(opts);
   const auto total = per_producer * workload::n1_producers;
-  caf::actor_system_config cfg;
-  cfg.set("scheduler.max-threads", 2);
-  caf::actor_system sys{cfg};
+  courier::bench::caf_runtime caf;
+  caf::actor_system& sys = caf.sys;
   caf::scoped_actor waiter{sys};
   auto target = sys.spawn(sink, total, caf::actor{waiter});
 

@@ -1,6 +1,4 @@
-#include <caf/all.hpp>
-
-#include "harness.hpp"
+#include "caf_support.hpp"
 
 namespace {
 
@@ -41,9 +39,8 @@ caf::behavior pinger(caf::stateful_actor<pinger_state>* self, caf::actor partner
 
 COURIER_BENCH("pingpong", "caf") {
   const auto rounds = courier::bench::workload::pingpong_round_trips(opts);
-  caf::actor_system_config cfg;
-  cfg.set("scheduler.max-threads", 2);
-  caf::actor_system sys{cfg};
+  courier::bench::caf_runtime caf;
+  caf::actor_system& sys = caf.sys;
   caf::scoped_actor waiter{sys};
   courier::bench::latency_samples samples{rounds / sample_every + 1};
 

@@ -1,8 +1,6 @@
 #include <stdexcept>
 
-#include <caf/all.hpp>
-
-#include "harness.hpp"
+#include "caf_support.hpp"
 
 namespace {
 
@@ -55,9 +53,8 @@ caf::behavior requester(requester_actor* self, caf::actor server, caf::actor don
 
 COURIER_BENCH("reqrep", "caf") {
   const std::uint64_t rounds = opts.quick ? 10'000 : 100'000;
-  caf::actor_system_config cfg;
-  cfg.set("scheduler.max-threads", 2);
-  caf::actor_system sys{cfg};
+  courier::bench::caf_runtime caf;
+  caf::actor_system& sys = caf.sys;
   caf::scoped_actor waiter{sys};
   courier::bench::latency_samples samples{rounds};
   auto responder = sys.spawn(server);

@@ -1,9 +1,7 @@
 #include <stdexcept>
 #include <string>
 
-#include <caf/all.hpp>
-
-#include "harness.hpp"
+#include "caf_support.hpp"
 
 namespace {
 
@@ -43,9 +41,8 @@ COURIER_BENCH("skynet", "caf") {
     leaves *= fan_out;
     actors += leaves;
   }
-  caf::actor_system_config cfg;
-  cfg.set("scheduler.max-threads", 2);
-  caf::actor_system sys{cfg};
+  courier::bench::caf_runtime caf;
+  caf::actor_system& sys = caf.sys;
   caf::scoped_actor waiter{sys};
 
   const auto start = courier::bench::clock_type::now();

@@ -1,9 +1,7 @@
 #include <atomic>
 #include <stdexcept>
 
-#include <caf/all.hpp>
-
-#include "harness.hpp"
+#include "caf_support.hpp"
 
 namespace {
 
@@ -20,9 +18,8 @@ caf::behavior one_shot(caf::event_based_actor* self, std::atomic<std::uint64_t>*
 
 COURIER_BENCH("spawn", "caf") {
   const auto count = courier::bench::workload::spawn_actors(opts);
-  caf::actor_system_config cfg;
-  cfg.set("scheduler.max-threads", 2);
-  caf::actor_system sys{cfg};
+  courier::bench::caf_runtime caf;
+  caf::actor_system& sys = caf.sys;
   std::atomic<std::uint64_t> handled{0};
 
   const auto start = courier::bench::clock_type::now();
