@@ -50,10 +50,10 @@ std::vector<entry>& registry();
   static ::courier::bench::result COURIER_BENCH_CAT(bench_, __LINE__)(                       \
       [[maybe_unused]] const ::courier::bench::options& opts)
 
-/// The workload sizes every implementation of a scenario must use.
 /// Worker threads every runtime gets: the reference machine has two cores.
 inline constexpr unsigned workers = 2;
 
+/// The workload sizes every implementation of a scenario must use.
 namespace workload {
 inline std::uint64_t pingpong_round_trips(const options& o) { return o.quick ? 100'000 : 1'000'000; }
 inline std::uint64_t n1_per_producer(const options& o) { return o.quick ? 200'000 : 2'000'000; }
@@ -62,6 +62,10 @@ inline std::uint64_t spawn_actors(const options& o) { return o.quick ? 100'000 :
 /// skynet: a tree with fan-out 10 whose leaves number 10^depth.
 inline int skynet_depth(const options& o) { return o.quick ? 5 : 6; }
 inline std::uint64_t idle_actors(const options& o) { return o.quick ? 100'000 : 1'000'000; }
+/// idle_cpu: how long a freshly woken, then idle, runtime is watched.
+inline std::chrono::milliseconds idle_window(const options& o) {
+  return std::chrono::milliseconds{o.quick ? 200 : 2000};
+}
 }  // namespace workload
 
 using clock_type = std::chrono::steady_clock;
@@ -93,5 +97,14 @@ class latency_samples {
 
 /// Resident set size of this process in bytes (from /proc/self/statm).
 std::size_t resident_bytes();
+
+/// User plus system CPU time this process has used, in seconds.
+double cpu_seconds();
+
+/// The idle_cpu measurement: watches the process for the workload's window
+/// while the caller's runtime has nothing to do, and reports the CPU it
+/// burnt as `cpu_percent` (of one core). Call it once the runtime's workers
+/// have just handled a message, so any spin-before-park is inside the window.
+result measure_idle_cpu(const options& o);
 
 }  // namespace courier::bench

@@ -7,9 +7,11 @@
 #include <cstdio>
 #include <cstring>
 #include <map>
+#include <thread>
 #include <stdexcept>
 #include <string>
 #include <tuple>
+#include <sys/resource.h>
 #include <unistd.h>
 #include <vector>
 
@@ -33,6 +35,25 @@ std::size_t resident_bytes() {
   int n = std::fscanf(f, "%lu %lu", &pages, &resident);
   std::fclose(f);
   return n == 2 ? resident * static_cast<std::size_t>(sysconf(_SC_PAGESIZE)) : 0;
+}
+
+double cpu_seconds() {
+  rusage u{};
+  ::getrusage(RUSAGE_SELF, &u);
+  auto secs = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) * 1e-6; };
+  return secs(u.ru_utime) + secs(u.ru_stime);
+}
+
+result measure_idle_cpu(const options& o) {
+  const double cpu_before = cpu_seconds();
+  const auto start = clock_type::now();
+  // Sleeping is the measurement here: the runtime must stay quiet meanwhile.
+  std::this_thread::sleep_for(workload::idle_window(o));
+  result r;
+  r.seconds = seconds_since(start);
+  r.ops = 1;
+  r.extra.emplace_back("cpu_percent", 100.0 * (cpu_seconds() - cpu_before) / r.seconds);
+  return r;
 }
 
 namespace {
@@ -76,8 +97,9 @@ std::string run_child(const std::string& self, const entry& e, bool quick) {
 /// The figure a scenario is judged by: latency for reqrep, memory for
 /// idle_memory, throughput otherwise. `lower_is_better` is set accordingly.
 std::string headline(const std::string& scenario, bool& lower_is_better) {
-  lower_is_better = scenario == "idle_memory" || scenario == "reqrep";
+  lower_is_better = scenario == "idle_memory" || scenario == "reqrep" || scenario == "idle_cpu";
   if (scenario == "idle_memory") return "bytes_per_actor";
+  if (scenario == "idle_cpu") return "cpu_percent";
   if (scenario == "reqrep") return "p50_ns";
   return "ops_per_sec";
 }
@@ -108,8 +130,10 @@ int compare(const std::string& self, const std::string& scenario, int runs, bool
     std::string s = fmt::format(R"({{"summary":"{}","metric":"{}","runs":{},"courier":{:.6g})", sc, key, runs, ours);
     for (const auto& [k2, theirs] : medians) {
       if (k2.rfind(sc + "/", 0) != 0 || k2 == k) continue;
-      double ratio = lower ? theirs / ours : ours / theirs;
-      s += fmt::format(R"(,"{}":{:.6g},"courier_vs_{}":{:.3f})", k2.substr(slash + 1), theirs,
+      const double num = lower ? theirs : ours, den = lower ? ours : theirs;
+      // A zero (an idle runtime that burnt no measurable CPU) has no finite ratio.
+      const std::string ratio = den > 0 ? fmt::format("{:.3f}", num / den) : "null";
+      s += fmt::format(R"(,"{}":{:.6g},"courier_vs_{}":{})", k2.substr(slash + 1), theirs,
                        k2.substr(slash + 1), ratio);
     }
     std::puts((s + "}").c_str());
