@@ -1,6 +1,7 @@
 #include "courier/runtime/detail/system_core.hpp"
 
 #include <cstdint>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -34,20 +35,28 @@ std::uint64_t dead_letter_hub::add(dead_letter_sink sink) {
   return next_id_ - 1;
 }
 
+namespace {
+// The sink this thread is calling, so that a sink may unsubscribe itself.
+thread_local const void* running_sink = nullptr;
+}  // namespace
+
 void dead_letter_hub::remove(std::uint64_t id) noexcept {
-  std::shared_ptr<const list> old;  // released outside the lock: it may hold the last sink
-  std::lock_guard lock{mutex_};
-  auto next = std::make_shared<list>();
-  for (const auto& e : *sinks_) {
-    if (e->id != id) {
-      next->push_back(e);
-      continue;
-    }
-    // release: a publisher that reads false also sees the removal completed.
-    e->active.store(false, std::memory_order_release);
+  std::shared_ptr<entry> removed;
+  {
+    std::shared_ptr<const list> old;  // released outside the lock: it may hold the last sink
+    std::lock_guard lock{mutex_};
+    auto next = std::make_shared<list>();
+    for (const auto& e : *sinks_) (e->id == id ? removed : next->emplace_back()) = e;
+    if (!removed) return;
+    old = std::exchange(sinks_, std::move(next));
     count_.fetch_sub(1, std::memory_order_release);
   }
-  old = std::exchange(sinks_, std::move(next));
+  // seq_cst store, then seq_cst load of calls: Dekker with publish(), which
+  // raises calls before reading active. Either it sees the sink inactive, or
+  // we see its call and wait for it.
+  removed->active.store(false, std::memory_order_seq_cst);
+  const std::uint32_t own = running_sink == removed.get() ? 1 : 0;
+  while (removed->calls.load(std::memory_order_seq_cst) > own) std::this_thread::yield();
 }
 
 void dead_letter_hub::publish(const courier::dead_letter& d) const noexcept {
@@ -56,8 +65,16 @@ void dead_letter_hub::publish(const courier::dead_letter& d) const noexcept {
     std::lock_guard lock{mutex_};
     snapshot = sinks_;
   }
-  for (const auto& e : *snapshot)
-    if (e->active.load(std::memory_order_acquire)) e->sink(d);
+  for (const auto& e : *snapshot) {
+    e->calls.fetch_add(1, std::memory_order_seq_cst);  // see remove()
+    if (e->active.load(std::memory_order_seq_cst)) {
+      const void* outer = std::exchange(running_sink, e.get());
+      e->sink(d);
+      running_sink = outer;
+    }
+    // release: the sink's effects happen before remove() sees the call end.
+    e->calls.fetch_sub(1, std::memory_order_release);
+  }
 }
 
 dead_letter_counts system_core::dead_letters() const noexcept {

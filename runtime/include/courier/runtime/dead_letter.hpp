@@ -39,8 +39,10 @@ class dead_letter_hub;
 }
 
 /// Keeps a sink subscribed to a system's dead letters (system::subscribe_dead_letters).
-/// Destroying it, or calling unsubscribe(), ends the subscription: no call of
-/// the sink begins after that, though one already running may finish.
+/// Destroying it, or calling unsubscribe(), ends the subscription: it waits
+/// for calls of the sink running on other threads, and none begins after it
+/// returns, so the sink's captures may be destroyed right away. (Called from
+/// inside the sink itself, it does not wait for that call.)
 class dead_letter_subscription {
  public:
   dead_letter_subscription() noexcept = default;

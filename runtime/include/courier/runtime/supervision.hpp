@@ -27,8 +27,9 @@ enum class strategy : std::uint8_t {
 };
 
 /// Exponential backoff with jitter between restarts. Restart k (from 0)
-/// waits min·multiplier^k, scaled by a random factor in [1 - jitter, 1 + jitter],
-/// and always clamped to [min, max]. Once an instance has run for `reset_after`
+/// waits min(min·multiplier^k, max), scaled by a random factor in
+/// [1 - jitter, 1 + jitter] (so delays at the cap still spread out), and
+/// always clamped to [min, max]. Once an instance has run for `reset_after`
 /// without failing, the next restart waits `min` again.
 struct backoff_policy {
   duration min = std::chrono::milliseconds{10};

@@ -17,7 +17,8 @@ class dead_letter_hub {
  public:
   /// Adds `sink`; returns its id. @threadsafe
   std::uint64_t add(dead_letter_sink sink);
-  /// Removes the sink `id`; no call of it begins afterwards. @threadsafe
+  /// Removes the sink `id` and waits for calls of it running on other
+  /// threads to return; none begins afterwards. @threadsafe
   void remove(std::uint64_t id) noexcept;
   /// True if no sink is subscribed: one load on the dead-letter path. @threadsafe
   [[nodiscard]] bool empty() const noexcept { return count_.load(std::memory_order_acquire) == 0; }
@@ -29,6 +30,7 @@ class dead_letter_hub {
     std::uint64_t id;
     dead_letter_sink sink;
     std::atomic<bool> active{true};
+    std::atomic<std::uint32_t> calls{0};  // calls running now
   };
   using list = std::vector<std::shared_ptr<entry>>;
 
