@@ -1,8 +1,11 @@
 #include "courier/runtime/detail/actor_cell.hpp"
 
 #include "courier/runtime/actor.hpp"
+#include "courier/runtime/detail/lifecycle.hpp"
+#include "courier/runtime/monitor.hpp"
 
 #include <exception>
+#include <string>
 
 namespace courier {
 namespace detail {
@@ -37,6 +40,7 @@ actor_cell::~actor_cell() {
   // reference, and a turn ends only with an empty mailbox. Kept so that no
   // message can leak silently.
   while (mail_hook* h = pop()) core_->dead_letter(take(h), nullptr, dead_letter_reason::stopped);
+  drop_lifecycle();
   core_->delist(this);
   core_->release();
 }
@@ -99,7 +103,11 @@ void actor_cell::schedule_if_idle() noexcept {
 
 void actor_cell::start() noexcept {
   // An actor born during shutdown is stopped at once, so it cannot outlive it.
-  if (core_->stopping()) life_.store(life::stop_requested, std::memory_order_seq_cst);
+  if (core_->stopping()) {
+    std::uint8_t none = no_reason;
+    stop_reason_.compare_exchange_strong(none, static_cast<std::uint8_t>(exit_reason::shutdown));
+    life_.store(life::stop_requested, std::memory_order_seq_cst);
+  }
   // seq_cst store, then the mailbox check: the same handshake as end_turn().
   scheduled_.store(false, std::memory_order_seq_cst);
   if ((!mailbox_.empty() || life_.load(std::memory_order_seq_cst) == life::stop_requested) &&
@@ -110,7 +118,13 @@ void actor_cell::start() noexcept {
   }
 }
 
-void actor_cell::request_stop() noexcept {
+void actor_cell::request_stop(exit_reason why, std::string what) noexcept {
+  std::uint8_t none = no_reason;
+  // acq_rel CAS: the first request's reason wins; close() reads it after
+  // seeing stop_requested, which this thread sets below.
+  if (stop_reason_.compare_exchange_strong(none, static_cast<std::uint8_t>(why), std::memory_order_acq_rel) &&
+      !what.empty())
+    record_failure(std::move(what));
   life expected = life::running;
   // seq_cst CAS: pairs with end_turn()'s seq_cst read of life_ (Dekker, as for pushes).
   if (life_.compare_exchange_strong(expected, life::stop_requested, std::memory_order_seq_cst))
@@ -119,34 +133,54 @@ void actor_cell::request_stop() noexcept {
 
 void actor_cell::handle(mail_hook* h) noexcept {
   const message& m = *h->msg;
+  std::function<void()> on_idle;  // set when an idle timeout has a callback instead of a handler
+  if (lifecycle_.load(std::memory_order_relaxed) != nullptr && m.type() == type_id_of<idle_timeout>() &&
+      !accept_idle(m, on_idle)) {
+    finish(h);  // a timeout superseded since it was sent
+    return;
+  }
   handler_fn f = table_->find(m.type());
-  if (f == nullptr) {
+  if (f == nullptr && !on_idle) {
     core_->dead_letter(take(h), this, dead_letter_reason::unhandled);
     return;
   }
-  current_message_scope scope{&m};
-  try {
-    f(*behaviour_, m);
-  } catch (const std::exception& e) {
-    fail(h, e.what());
-    return;
-  } catch (...) {
-    fail(h, "unknown exception");
-    return;
+  std::string error;
+  bool threw = false;
+  {
+    current_message_scope scope{&m};
+    try {
+      if (on_idle)
+        on_idle();
+      else
+        f(*behaviour_, m);
+    } catch (const std::exception& e) {
+      threw = true;
+      error = e.what();
+    } catch (...) {
+      threw = true;
+      error = "unknown exception";
+    }
   }
-  finish(h);
+  if (threw)
+    fail(h, std::move(error));
+  else
+    finish(h);
 }
 
-void actor_cell::fail(mail_hook* h, const char* what) noexcept {
+void actor_cell::fail(mail_hook* h, std::string what) noexcept {
   if (const message_meta* meta = h->msg->meta(); meta != nullptr && meta->replies != nullptr)
-    meta->replies->fail(what);
+    meta->replies->fail(what.c_str());
   core_->dead_letter(take(h), this, dead_letter_reason::failed);
-  request_stop();
+  supervise_failure(std::move(what));  // outside the handler's scope: a restart builds afresh
 }
 
 void actor_cell::close() noexcept {
+  std::uint8_t none = no_reason;
+  stop_reason_.compare_exchange_strong(none, static_cast<std::uint8_t>(exit_reason::stopped),
+                                       std::memory_order_acq_rel);
   life_.store(life::stopped, std::memory_order_seq_cst);
   destruct();
+  notify_exit();
 }
 
 void actor_cell::drain(dead_letter_reason why) noexcept {
@@ -154,15 +188,18 @@ void actor_cell::drain(dead_letter_reason why) noexcept {
 }
 
 void actor_cell::run() noexcept {
+  if (signals_.load(std::memory_order_acquire) != 0) apply_signals();
   const std::uint32_t budget = core_->throughput();
   std::uint32_t handled = 0;
-  while (handled < budget && life_.load(std::memory_order_relaxed) == life::running &&
+  idle_turn_hits_ = 0;
+  while (handled < budget && !suspended_ && life_.load(std::memory_order_relaxed) == life::running &&
          !core_->stopping()) {
     mail_hook* h = pop();
     if (h == nullptr) break;
     handle(h);
     ++handled;
   }
+  if (handled > idle_turn_hits_) note_activity();
   if (life_.load(std::memory_order_acquire) == life::stop_requested) close();
   if (core_->stopping())
     drain(dead_letter_reason::shutdown);
@@ -174,12 +211,15 @@ void actor_cell::run() noexcept {
 void actor_cell::end_turn(bool used_whole_turn) noexcept {
   // Read the consumer-only half before giving up the turn: once the flag is
   // clear another worker may own the mailbox.
+  // A suspended actor (waiting out a restart backoff) ignores its mail until resumed.
+  const bool mail_counts = !suspended_;
   const bool drained = mailbox_.consumer_drained();
-  // seq_cst store: first half of the Dekker pattern with schedule_if_idle()
-  // and request_stop(); the loads below are the second half.
+  // seq_cst store: first half of the Dekker pattern with schedule_if_idle(),
+  // request_stop() and raise(); the loads below are the second half.
   scheduled_.store(false, std::memory_order_seq_cst);
-  bool more = !drained || !mailbox_.nothing_claimed() ||
-              life_.load(std::memory_order_seq_cst) == life::stop_requested;
+  bool more = (mail_counts && (!drained || !mailbox_.nothing_claimed())) ||
+              life_.load(std::memory_order_seq_cst) == life::stop_requested ||
+              signals_.load(std::memory_order_seq_cst) != 0;
   // seq_cst exchange: a sender may have claimed the turn since our store.
   if (more && !scheduled_.exchange(true, std::memory_order_seq_cst)) {
     if (used_whole_turn)
@@ -197,9 +237,6 @@ actor::actor() noexcept : cell_{detail::constructing} {}
 
 const message* current_message() noexcept { return detail::current; }
 
-actor_ref actor::self() const noexcept {
-  cell_->add_ref();
-  return actor_ref::adopt(cell_);
-}
+actor_ref actor::self() const noexcept { return cell_->self_ref(); }
 
 }  // namespace courier

@@ -18,12 +18,17 @@ system::system(system_config cfg) {
     owned_timers_ = std::make_unique<real_time_timers>();
     timers_ = owned_timers_.get();
   }
-  core_ = new detail::system_core(*exec, cfg.throughput, std::move(cfg.on_dead_letter));
+  core_ = new detail::system_core(*exec, *timers_, cfg.throughput, std::move(cfg.on_dead_letter));
 }
 
 system::~system() {
   shutdown();
   core_->release();
+}
+
+dead_letter_subscription system::subscribe_dead_letters(dead_letter_sink sink) {
+  const auto& hub = core_->hub();
+  return dead_letter_subscription{hub, hub->add(std::move(sink))};
 }
 
 bool system::await_idle(std::chrono::steady_clock::time_point deadline) {

@@ -1,6 +1,8 @@
 #include "courier/runtime/detail/system_core.hpp"
 
 #include <cstdint>
+#include <thread>
+#include <utility>
 #include <vector>
 
 #include "courier/runtime/detail/actor_cell.hpp"
@@ -9,13 +11,70 @@ namespace courier::detail {
 
 void system_core::dead_letter(message_ptr msg, actor_cell* receiver, dead_letter_reason why) noexcept {
   dead_[static_cast<std::size_t>(why)].fetch_add(1, std::memory_order_relaxed);
-  if (!sink_ || detached()) return;
+  const bool to_sink = sink_ && !detached();
+  if (!to_sink && hub_->empty()) return;
   actor_ref to;
   if (receiver != nullptr) {
     receiver->add_ref();
     to = actor_ref::adopt(receiver);
   }
-  sink_(courier::dead_letter{std::move(msg), std::move(to), why});
+  const courier::dead_letter letter{std::move(msg), std::move(to), why};
+  if (to_sink) sink_(letter);
+  hub_->publish(letter);
+}
+
+std::uint64_t dead_letter_hub::add(dead_letter_sink sink) {
+  auto e = std::make_shared<entry>();
+  e->sink = std::move(sink);
+  std::lock_guard lock{mutex_};
+  e->id = next_id_++;
+  auto next = std::make_shared<list>(*sinks_);
+  next->push_back(std::move(e));
+  sinks_ = std::move(next);
+  count_.fetch_add(1, std::memory_order_release);
+  return next_id_ - 1;
+}
+
+namespace {
+// The sink this thread is calling, so that a sink may unsubscribe itself.
+thread_local const void* running_sink = nullptr;
+}  // namespace
+
+void dead_letter_hub::remove(std::uint64_t id) noexcept {
+  std::shared_ptr<entry> removed;
+  {
+    std::shared_ptr<const list> old;  // released outside the lock: it may hold the last sink
+    std::lock_guard lock{mutex_};
+    auto next = std::make_shared<list>();
+    for (const auto& e : *sinks_) (e->id == id ? removed : next->emplace_back()) = e;
+    if (!removed) return;
+    old = std::exchange(sinks_, std::move(next));
+    count_.fetch_sub(1, std::memory_order_release);
+  }
+  // seq_cst store, then seq_cst load of calls: Dekker with publish(), which
+  // raises calls before reading active. Either it sees the sink inactive, or
+  // we see its call and wait for it.
+  removed->active.store(false, std::memory_order_seq_cst);
+  const std::uint32_t own = running_sink == removed.get() ? 1 : 0;
+  while (removed->calls.load(std::memory_order_seq_cst) > own) std::this_thread::yield();
+}
+
+void dead_letter_hub::publish(const courier::dead_letter& d) const noexcept {
+  std::shared_ptr<const list> snapshot;
+  {
+    std::lock_guard lock{mutex_};
+    snapshot = sinks_;
+  }
+  for (const auto& e : *snapshot) {
+    e->calls.fetch_add(1, std::memory_order_seq_cst);  // see remove()
+    if (e->active.load(std::memory_order_seq_cst)) {
+      const void* outer = std::exchange(running_sink, e.get());
+      e->sink(d);
+      running_sink = outer;
+    }
+    // release: the sink's effects happen before remove() sees the call end.
+    e->calls.fetch_sub(1, std::memory_order_release);
+  }
 }
 
 dead_letter_counts system_core::dead_letters() const noexcept {
@@ -53,9 +112,19 @@ void system_core::stop_all() noexcept {
       if (c->try_add_ref()) live.push_back(c);
   }
   for (actor_cell* c : live) {
-    c->request_stop();
+    c->request_stop(exit_reason::shutdown);
     c->release();
   }
 }
 
 }  // namespace courier::detail
+
+namespace courier {
+
+void dead_letter_subscription::unsubscribe() noexcept {
+  if (!hub_) return;
+  hub_->remove(id_);
+  hub_.reset();
+}
+
+}  // namespace courier

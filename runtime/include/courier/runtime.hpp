@@ -6,5 +6,7 @@
 #include "courier/runtime/executor.hpp"
 #include "courier/runtime/manual_executor.hpp"
 #include "courier/runtime/message.hpp"
+#include "courier/runtime/monitor.hpp"
+#include "courier/runtime/supervision.hpp"
 #include "courier/runtime/system.hpp"
 #include "courier/runtime/thread_pool.hpp"

@@ -3,6 +3,7 @@
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <memory>
 
 #include "courier/runtime/actor_ref.hpp"
 #include "courier/runtime/message.hpp"
@@ -32,6 +33,40 @@ struct dead_letter {
 /// Receives every dead letter, on the thread that produced it.
 /// @pre must not block and must not throw.
 using dead_letter_sink = std::function<void(const dead_letter&)>;
+
+namespace detail {
+class dead_letter_hub;
+}
+
+/// Keeps a sink subscribed to a system's dead letters (system::subscribe_dead_letters).
+/// Destroying it, or calling unsubscribe(), ends the subscription: it waits
+/// for calls of the sink running on other threads, and none begins after it
+/// returns, so the sink's captures may be destroyed right away. (Called from
+/// inside the sink itself, it does not wait for that call.)
+class dead_letter_subscription {
+ public:
+  dead_letter_subscription() noexcept = default;
+  dead_letter_subscription(std::shared_ptr<detail::dead_letter_hub> hub, std::uint64_t id) noexcept
+      : hub_{std::move(hub)}, id_{id} {}
+  dead_letter_subscription(dead_letter_subscription&& o) noexcept = default;
+  dead_letter_subscription& operator=(dead_letter_subscription&& o) noexcept {
+    if (this != &o) {
+      unsubscribe();
+      hub_ = std::move(o.hub_);
+      id_ = o.id_;
+    }
+    return *this;
+  }
+  ~dead_letter_subscription() { unsubscribe(); }
+
+  /// Stops deliveries to the sink. Idempotent. @threadsafe
+  void unsubscribe() noexcept;
+  [[nodiscard]] bool active() const noexcept { return hub_ != nullptr; }
+
+ private:
+  std::shared_ptr<detail::dead_letter_hub> hub_;
+  std::uint64_t id_ = 0;
+};
 
 /// Dead-letter totals, indexed by reason.
 struct dead_letter_counts {

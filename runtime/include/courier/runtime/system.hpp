@@ -22,7 +22,8 @@ struct system_config {
   /// Timers for delayed sends and timeouts; default: real time, one thread.
   /// Pass a virtual_timers for deterministic runs. It must outlive the system.
   timer_service* timers = nullptr;
-  /// Sees every dead letter, on the thread that produced it.
+  /// Sees every dead letter, on the thread that produced it. More sinks can
+  /// be added at run time with system::subscribe_dead_letters().
   dead_letter_sink on_dead_letter = {};
 };
 
@@ -39,11 +40,26 @@ class system {
   system(const system&) = delete;
   system& operator=(const system&) = delete;
 
-  /// Creates an actor of type A constructed from `args`. @threadsafe
+  /// Creates an actor of type A constructed from `args`. If its handler
+  /// throws, it stops with reason `failed`. @threadsafe
   template <class A, class... Args>
+    requires(!detail::leads_with_supervision<Args...>)
   actor_ref spawn(Args&&... args) {
     return detail::spawn<A>(*core_, std::forward<Args>(args)...);
   }
+
+  /// Creates a supervised top-level actor: if its handler throws, `spec`
+  /// decides (restart, restart with backoff, stop; escalating past the top
+  /// stops it). Restarts build a new A from copies of `args`. @threadsafe
+  template <class A, class... Args>
+  actor_ref spawn(const supervision& spec, Args&&... args) {
+    return detail::spawn_supervised<A>(*core_, nullptr, spec, std::forward<Args>(args)...);
+  }
+
+  /// Subscribes `sink` to every dead letter from now on, on the thread that
+  /// produced it, until the returned handle is destroyed. @threadsafe
+  /// @pre `sink` must not block and must not throw.
+  [[nodiscard]] dead_letter_subscription subscribe_dead_letters(dead_letter_sink sink);
 
   /// Waits until no actor is scheduled or running, or until `deadline`.
   /// True if the system went idle. @threadsafe

@@ -2,6 +2,8 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
+#include <string>
 #include <vector>
 
 #include "courier/runtime/actor_ref.hpp"
@@ -9,12 +11,15 @@
 #include "courier/runtime/executor.hpp"
 #include "courier/runtime/memory.hpp"
 #include "courier/runtime/mpsc_queue.hpp"
+#include "courier/runtime/supervision.hpp"
 
 namespace courier {
 class actor;
 }
 
 namespace courier::detail {
+
+struct lifecycle_state;
 
 /// Calls the handler for a message's type on a behaviour.
 using handler_fn = void (*)(actor& self, const message& msg);
@@ -59,11 +64,18 @@ class actor_cell : public runnable, public uses_courier_allocator {
 
   /// Queues `h` and schedules the actor if it was idle; false if dead-lettered.
   bool enqueue(mail_hook* h) noexcept;
-  void request_stop() noexcept;
+  /// Stops the actor after its current handler. The first request's reason
+  /// (and text, for `failed`) is the one monitors and links see. @threadsafe
+  void request_stop(exit_reason why = exit_reason::stopped, std::string what = {}) noexcept;
   [[nodiscard]] life state() const noexcept { return life_.load(std::memory_order_acquire); }
   [[nodiscard]] system_core& core() const noexcept { return *core_; }
 
   void add_ref() noexcept { refs_.fetch_add(1, std::memory_order_relaxed); }
+  /// A new handle to this cell.
+  [[nodiscard]] actor_ref self_ref() noexcept {
+    add_ref();
+    return actor_ref::adopt(this);
+  }
   /// Adds a reference unless the count already reached zero.
   bool try_add_ref() noexcept;
   void release() noexcept {
@@ -75,6 +87,32 @@ class actor_cell : public runnable, public uses_courier_allocator {
   /// Called once the behaviour is constructed: schedules what it sent itself.
   void start() noexcept;
 
+  // Lifecycle (lifecycle.cpp, supervision.cpp). See detail/lifecycle.hpp.
+
+  /// The lifecycle state, created on first use; nullptr once the actor
+  /// stopped without ever having one. @threadsafe
+  lifecycle_state* lifecycle() noexcept;
+  /// Makes this a supervised child of `parent` (may be null: top level).
+  /// @pre called by spawn, before start().
+  void adopt_supervision(actor_cell* parent, const supervision& spec,
+                         std::function<void(actor_cell&)> rebuild);
+  /// Registers `watcher` for a down message; delivers it at once if this
+  /// actor already stopped. Returns the monitor's sequence number. @threadsafe
+  std::uint64_t add_watcher(const actor_ref& watcher);
+  /// False if the monitor was gone (fired or removed). @threadsafe
+  bool remove_watcher(std::uint64_t seq) noexcept;
+  /// Links this (running) actor with `peer` both ways. @pre called in this actor's turn.
+  void link(const actor_ref& peer);
+  void unlink(const actor_ref& peer) noexcept;
+  void set_trap_exit(bool on) noexcept;
+  void set_group(supervision_group g) noexcept;
+  /// Arms (d > 0) or disarms the idle timeout. @pre called in this actor's turn.
+  void set_idle_timeout(duration d, std::function<void()> fn);
+  /// Restarts the behaviour on the next turn (an all-for-one sibling failed). @threadsafe
+  void request_restart() noexcept { raise(signal_restart); }
+  /// Fails this actor on its next turn with a child's error. @threadsafe
+  void escalate(std::string what) noexcept;
+
  protected:
   virtual ~actor_cell();
   /// Destroys the behaviour; the cell stays.
@@ -82,16 +120,41 @@ class actor_cell : public runnable, public uses_courier_allocator {
   actor* behaviour_ = nullptr;
 
  private:
+  // Requests other threads leave for the cell's next turn.
+  static constexpr std::uint8_t signal_restart = 1;   // an all-for-one sibling failed
+  static constexpr std::uint8_t signal_resume = 2;    // a backoff delay has passed
+  static constexpr std::uint8_t signal_escalate = 4;  // a child escalated its failure
+  static constexpr std::uint8_t no_reason = 0xff;
+
   void destroy() noexcept { delete this; }
   void schedule_if_idle() noexcept;
+  void raise(std::uint8_t signal) noexcept;
+  void apply_signals() noexcept;
   void handle(mail_hook* h) noexcept;
+  bool accept_idle(const message& m, std::function<void()>& callback) noexcept;
+  void note_activity() noexcept;
+  void arm_idle_locked(lifecycle_state& l, time_point deadline);
+  void idle_fired(std::uint64_t generation) noexcept;
+  void record_failure(std::string what) noexcept;
+  void drop_lifecycle() noexcept;
+  void supervise_failure(std::string what) noexcept;
+  bool within_intensity(lifecycle_state& l, time_point now) noexcept;
+  void restart_now() noexcept;
+  void restart_after_backoff(lifecycle_state& l) noexcept;
+  void teardown() noexcept;
+  void rebuild() noexcept;
+  [[nodiscard]] exit_reason exit_reason_now() const noexcept;
+  void notify_exit() noexcept;
+  /// Reacts to the stop of linked actor `from`: an exit_signal if trapping,
+  /// else a stop when `from` failed.
+  void linked_exit(const actor_ref& from, exit_reason why, const std::string& what) noexcept;
   void close() noexcept;
   void drain(dead_letter_reason why) noexcept;
   void end_turn(bool used_whole_turn) noexcept;
   void finish(mail_hook* h) noexcept;
   message_ptr take(mail_hook* h) noexcept;
   void retire(mail_node* n) noexcept;
-  void fail(mail_hook* h, const char* what) noexcept;
+  void fail(mail_hook* h, std::string what) noexcept;
   mail_hook* pop() noexcept;
 
   friend class system_core;
@@ -106,6 +169,11 @@ class actor_cell : public runnable, public uses_courier_allocator {
   // until start(), so a constructor that throws leaves nothing scheduled.
   std::atomic<bool> scheduled_{true};
   std::atomic<life> life_{life::running};
+  std::atomic<std::uint8_t> stop_reason_{no_reason};  // an exit_reason, set once
+  std::atomic<std::uint8_t> signals_{0};
+  bool suspended_ = false;        // turn-owned: waiting out a restart backoff
+  std::uint32_t idle_turn_hits_ = 0;  // turn-owned: idle_timeout messages this turn
+  std::atomic<lifecycle_state*> lifecycle_{nullptr};
 };
 
 }  // namespace courier::detail

@@ -3,10 +3,13 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 
 #include "courier/runtime/dead_letter.hpp"
+#include "courier/runtime/detail/dead_letter_hub.hpp"
 #include "courier/runtime/executor.hpp"
+#include "courier/runtime/timers.hpp"
 
 namespace courier::detail {
 
@@ -17,10 +20,14 @@ class actor_cell;
 /// still dead-letter safely.
 class system_core {
  public:
-  system_core(executor& exec, std::uint32_t throughput, dead_letter_sink sink)
-      : exec_{&exec}, throughput_{throughput}, sink_{std::move(sink)} {}
+  system_core(executor& exec, timer_service& timers, std::uint32_t throughput, dead_letter_sink sink)
+      : exec_{&exec}, timers_{&timers}, throughput_{throughput}, sink_{std::move(sink)} {}
 
   [[nodiscard]] executor& exec() const noexcept { return *exec_; }
+  /// The system's timers; drive idle timeouts and restart backoff.
+  [[nodiscard]] timer_service& timers() const noexcept { return *timers_; }
+  /// Sinks subscribed to dead letters at run time.
+  [[nodiscard]] const std::shared_ptr<dead_letter_hub>& hub() const noexcept { return hub_; }
   [[nodiscard]] std::uint32_t throughput() const noexcept { return throughput_; }
 
   /// True once shutdown began: sends and queued messages become dead letters.
@@ -63,8 +70,10 @@ class system_core {
   std::array<shard, shard_count> shards_;
 
   executor* exec_;
+  timer_service* timers_;
   std::uint32_t throughput_;
   dead_letter_sink sink_;
+  std::shared_ptr<dead_letter_hub> hub_ = std::make_shared<dead_letter_hub>();
   std::atomic<std::uint64_t> refs_{1};
   std::atomic<bool> stopping_{false};
   std::atomic<bool> detached_{false};
