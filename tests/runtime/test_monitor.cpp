@@ -372,3 +372,21 @@ TEST_CASE("disarming the idle timeout discards one that was already queued", "[m
   CHECK(env.sys.dead_letters().total() == 0);
   CHECK(env.timers.pending() == 0);
 }
+
+TEST_CASE("a dead-letter sink may unsubscribe itself from inside its call", "[dead_letter]") {
+  virtual_env env;
+  seen s;
+  int calls = 0;
+  courier::dead_letter_subscription sub;
+  sub = env.sys.subscribe_dead_letters([&](const courier::dead_letter&) {
+    ++calls;
+    sub.unsubscribe();  // must not wait for itself
+  });
+  auto target = env.sys.spawn<observer>(&s, false);
+  target.stop();
+  env.settle();
+  CHECK_FALSE(target.send(report{}));
+  CHECK_FALSE(target.send(report{}));
+  CHECK(calls == 1);
+  CHECK(env.sys.dead_letters().total() == 2);
+}
