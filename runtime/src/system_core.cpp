@@ -46,7 +46,12 @@ void dead_letter_hub::remove(std::uint64_t id) noexcept {
     std::shared_ptr<const list> old;  // released outside the lock: it may hold the last sink
     std::lock_guard lock{mutex_};
     auto next = std::make_shared<list>();
-    for (const auto& e : *sinks_) (e->id == id ? removed : next->emplace_back()) = e;
+    for (const auto& e : *sinks_) {
+      if (e->id == id)
+        removed = e;
+      else
+        next->push_back(e);
+    }
     if (!removed) return;
     old = std::exchange(sinks_, std::move(next));
     count_.fetch_sub(1, std::memory_order_release);

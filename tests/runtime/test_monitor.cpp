@@ -321,3 +321,72 @@ TEST_CASE("dead-letter subscriptions come and go safely while other threads dead
   CHECK(last >= 50);
   CHECK(env.sys.dead_letters()[dead_letter_reason::stopped] >= last);
 }
+
+namespace {
+
+struct disarm {};
+
+class dozer : public courier::actor {
+ public:
+  using handles = courier::handles<disarm, courier::idle_timeout>;
+  dozer(probe* p, bool throwing) : p_{p} {
+    p_->built(9);
+    if (throwing)
+      set_idle_timeout(10ms, [] { throw std::runtime_error{"idle callback failed"}; });
+    else
+      set_idle_timeout(10ms);
+  }
+  void on(const disarm&) { set_idle_timeout(courier::duration::zero()); }
+  void on(const courier::idle_timeout&) { p_->failed(9); }
+
+ private:
+  probe* p_;
+};
+
+}  // namespace
+
+TEST_CASE("an idle callback that throws is a failure for supervision; the new instance rearms", "[monitor][idle]") {
+  virtual_env env;
+  probe p{env.sys.timers()};
+  auto d = env.sys.spawn<dozer>(supervision{.on_failure = strategy::restart, .intensity = {.max_restarts = 10}}, &p,
+                                true);
+  env.settle();
+  env.timers.advance(10ms);
+  env.settle();
+  CHECK(p.builds_of(9) == 2);
+  env.timers.advance(10ms);
+  env.settle();
+  CHECK(p.builds_of(9) == 3);
+  CHECK(env.sys.dead_letters()[dead_letter_reason::failed] == 2);
+}
+
+TEST_CASE("disarming the idle timeout discards one that was already queued", "[monitor][idle]") {
+  virtual_env env;
+  probe p{env.sys.timers()};
+  auto d = env.sys.spawn<dozer>(&p, false);
+  env.settle();
+  d.send(disarm{});          // queued, not yet handled
+  env.timers.advance(10ms);  // the timeout fires and queues behind it
+  env.settle();
+  CHECK(p.failed_times(9).empty());
+  CHECK(env.sys.dead_letters().total() == 0);
+  CHECK(env.timers.pending() == 0);
+}
+
+TEST_CASE("a dead-letter sink may unsubscribe itself from inside its call", "[dead_letter]") {
+  virtual_env env;
+  seen s;
+  int calls = 0;
+  courier::dead_letter_subscription sub;
+  sub = env.sys.subscribe_dead_letters([&](const courier::dead_letter&) {
+    ++calls;
+    sub.unsubscribe();  // must not wait for itself
+  });
+  auto target = env.sys.spawn<observer>(&s, false);
+  target.stop();
+  env.settle();
+  CHECK_FALSE(target.send(report{}));
+  CHECK_FALSE(target.send(report{}));
+  CHECK(calls == 1);
+  CHECK(env.sys.dead_letters().total() == 2);
+}
