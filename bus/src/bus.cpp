@@ -207,11 +207,12 @@ void request_base::expire(errc why, const char* text) noexcept {
 
 }  // namespace detail
 
-std::uint64_t delivery::subscription() const noexcept { return sub_->id; }
-std::string_view delivery::pattern() const noexcept { return sub_->pattern; }
+std::uint64_t delivery::subscription() const noexcept { return (*sub_)->id; }
+std::string_view delivery::pattern() const noexcept { return (*sub_)->pattern; }
 errc delivery::deliver() const noexcept {
-  if (!sub_->active.load(std::memory_order_acquire)) return errc::cancelled;
-  return sub_->core->admit(sub_, msg_);
+  const auto& s = *sub_;
+  if (!s->active.load(std::memory_order_acquire)) return errc::cancelled;
+  return s->core->admit(s, *msg_);
 }
 
 bus::bus(system& sys, bus_config cfg) : sys_{sys}, core_{std::make_shared<detail::bus_core>(sys, std::move(cfg))} {}

@@ -118,10 +118,23 @@ class subscription {
 };
 
 /// One message on its way to one subscription, as a delivery_interceptor sees it.
+/// The one the bus passes refers to the bus's own objects for the duration of
+/// the call (no reference counting on the hot path); a copy owns what it
+/// needs, so keep a copy to deliver later.
 class delivery {
  public:
+  delivery(const delivery& o) : owned_sub_{*o.sub_}, owned_msg_{*o.msg_} {}
+  delivery& operator=(const delivery& o) {
+    owned_sub_ = *o.sub_;
+    owned_msg_ = *o.msg_;
+    sub_ = &owned_sub_;
+    msg_ = &owned_msg_;
+    return *this;
+  }
+  ~delivery() = default;
+
   /// The message; envelope_of(*message()) is its envelope.
-  [[nodiscard]] const message_ptr& message() const noexcept { return msg_; }
+  [[nodiscard]] const message_ptr& message() const noexcept { return *msg_; }
   /// The subscription's id: unique in its bus, assigned in subscribe order from 1.
   [[nodiscard]] std::uint64_t subscription() const noexcept;
   /// The pattern the subscription was made with.
@@ -134,10 +147,11 @@ class delivery {
 
  private:
   friend struct detail::bus_core;
-  delivery(std::shared_ptr<detail::sub_state> s, message_ptr m) noexcept
-      : sub_{std::move(s)}, msg_{std::move(m)} {}
-  std::shared_ptr<detail::sub_state> sub_;
-  message_ptr msg_;
+  delivery(const std::shared_ptr<detail::sub_state>& s, const message_ptr& m) noexcept : sub_{&s}, msg_{&m} {}
+  std::shared_ptr<detail::sub_state> owned_sub_;
+  message_ptr owned_msg_;
+  const std::shared_ptr<detail::sub_state>* sub_ = &owned_sub_;
+  const message_ptr* msg_ = &owned_msg_;
 };
 
 /// Sees every delivery of a published message or request to a subscription
