@@ -73,16 +73,12 @@ void fault_injector::note(event what, std::uint32_t sub, std::uint64_t value, st
                     .what = what});
 }
 
-void fault_injector::name(const delivery& d, std::uint64_t subject_hash, std::string_view subject) {
+void fault_injector::name(const delivery& d) {
   const auto sub = static_cast<std::uint32_t>(d.subscription());
   if (sub >= named_.size()) named_.resize(sub + 1, false);
   if (!named_[sub]) {
     named_[sub] = true;
     trace_.name_subscription(sub, d.pattern());
-  }
-  if (subject_hash != last_named_) {
-    last_named_ = subject_hash;
-    trace_.name_subject(subject_hash, subject);
   }
 }
 
@@ -95,9 +91,14 @@ fault_injector::link& fault_injector::make_link(std::uint32_t sub) {
 errc fault_injector::intercept(const delivery& d) {
   const envelope* env = envelope_of(*d.message());
   const std::string_view subject = env != nullptr ? std::string_view{env->subject} : std::string_view{};
-  const std::uint64_t h = subject_hash(subject);
+  if (d.message().get() != last_message_.get()) {  // a fan-out hashes its subject once
+    last_message_ = d.message();
+    last_hash_ = subject_hash(subject);
+    trace_.name_subject(last_hash_, subject);
+  }
+  const std::uint64_t h = last_hash_;
   const auto sub = static_cast<std::uint32_t>(d.subscription());
-  name(d, h, subject);
+  name(d);
   if (rules_.empty()) return forward(d, h, duration::zero());
 
   const time_point now = timers_.now();

@@ -56,7 +56,7 @@ class fault_injector {
 
   [[nodiscard]] std::int64_t elapsed() const noexcept { return (timers_.now() - start_).count(); }
   bool roll(double probability) noexcept;
-  void name(const delivery& d, std::uint64_t subject_hash, std::string_view subject);
+  void name(const delivery& d);
   [[nodiscard]] link* find_link(std::uint32_t sub) const noexcept {
     return sub < links_.size() ? links_[sub].get() : nullptr;
   }
@@ -75,7 +75,10 @@ class fault_injector {
   std::vector<rule> rules_;
   std::vector<std::unique_ptr<link>> links_;  // indexed by subscription id
   std::vector<bool> named_;                   // subscriptions the trace has a name for
-  std::uint64_t last_named_ = 0;              // the subject named last, to skip the lookup
+  // The last message seen, held so that its address cannot be reused while
+  // its subject's hash is cached.
+  message_ptr last_message_;
+  std::uint64_t last_hash_ = 0;
   delivery_stats stats_;
 };
 

@@ -23,7 +23,7 @@ struct world_config {
   /// Messages an actor handles per turn (system_config::throughput).
   std::uint32_t throughput = 64;
   /// Trace records kept in memory; later ones still count in trace_hash().
-  std::size_t trace_capacity = std::size_t{1} << 20;
+  std::size_t trace_capacity = std::size_t{1} << 16;
   /// Record executor turns (the schedule) as well as deliveries, timers and faults.
   bool trace_turns = true;
   /// The bus's options; its `intercept` is taken by the world.
