@@ -46,7 +46,7 @@ std::uint64_t subject_hash(std::string_view s) noexcept;
 /// @pre used by one thread.
 class trace {
  public:
-  explicit trace(std::size_t capacity = std::size_t{1} << 20) : capacity_{capacity} {}
+  explicit trace(std::size_t capacity = std::size_t{1} << 16) : capacity_{capacity} {}
 
   /// Appends a record.
   void add(const record& r) noexcept {
