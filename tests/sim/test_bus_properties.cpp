@@ -175,7 +175,7 @@ std::string no_duplicate_effects(std::uint64_t seed) {
   w.inject("p.>", sim::duplicate{.probability = 0.1 + 0.1 * static_cast<double>(rng.below(9)),
                                  .copies = 1 + static_cast<std::uint32_t>(rng.below(2))});
   if (rng.below(2) == 0) w.inject("p.*.x", sim::delay{.probability = 0.3, .min = 0ms, .max = 2ms});
-  bus_model m{w, /*bounded=*/false, /*dedupe=*/4096};
+  bus_model m{w, /*bounded=*/false, /*dedupe=*/512};
   if (auto e = settle(w); !e.empty()) return e;
   if (auto e = m.once_each_and_accounted(); !e.empty()) return e;
   if (m.suppressed_duplicates() != w.deliveries().duplicated)
@@ -190,7 +190,7 @@ std::string fifo_under_delay(std::uint64_t seed) {
   const auto max = std::chrono::microseconds{1 + rng.below(5'000)};
   w.inject("p.>", sim::delay{.probability = 0.2 + 0.2 * static_cast<double>(rng.below(5)), .min = 0ms, .max = max});
   if (rng.below(2) == 0) w.inject("p.*.x", sim::duplicate{.probability = 0.2});
-  bus_model m{w, /*bounded=*/rng.below(2) == 0, /*dedupe=*/4096};
+  bus_model m{w, /*bounded=*/rng.below(2) == 0, /*dedupe=*/512};
   if (auto e = settle(w); !e.empty()) return e;
   if (w.deliveries().delayed == 0 && w.deliveries().delivered > 20) return "no delivery was delayed";
   if (auto e = m.fifo(); !e.empty()) return e;

@@ -33,7 +33,7 @@ summary run_orders(courier::system& sys, courier::bus& bus, std::uint64_t count,
   auto inv = sys.spawn<inventory>(bus, skus, skus - 1);
   auto saga = sys.spawn<order_service>(bus, t);
   auto notify = sys.spawn<notifications>(t);
-  auto s1 = bus.subscribe<order_placed>("orders.*.placed", pay, {.dedupe_window = 1 << 12});
+  auto s1 = bus.subscribe<order_placed>("orders.*.placed", pay, {.dedupe_window = 1 << 10});
   auto s2 = bus.subscribe<refund_payment>("payments.refund", pay);
   auto s3 = bus.serve<reserve_stock>("inventory.reserve", inv);
   auto s4 = bus.subscribe<payment_completed>("payments.completed", saga);
