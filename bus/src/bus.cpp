@@ -78,12 +78,12 @@ struct bus_core {
   void dead_letter(const message_ptr& msg, std::string_view reason) {
     const envelope* env = envelope_of(*msg);
     std::string subject = cfg.dead_letter_prefix + "." + (env ? env->subject : std::string{"unknown"});
+    auto matched = routes.match(subject);
+    if (!matched || matched.value()->empty()) return;  // nobody listens; already counted by the caller
     auto* dl = new bus_message<bus_dead_letter>(envelope{}, bus_dead_letter{msg, env ? env->subject : "", std::string{reason}});
     dl->env().id = uuid::v7();
     dl->env().subject = subject;
     dl->env().headers.emplace_back("reason", std::string{reason});
-    auto matched = routes.match(subject);
-    if (!matched || matched.value()->empty()) return;  // nobody listens; already counted by the caller
     message_ptr note = message_ptr::adopt(dl);
     for (auto& s : lookup(*matched.value()))
       if (s->active.load(std::memory_order_acquire) && s->type == type_id_of<bus_dead_letter>())

@@ -34,6 +34,7 @@ struct world_config {
 class world;
 
 /// A fault rule in a world: switch it on or off now or at virtual instants, read its counters.
+/// @pre the world outlives the handle.
 class fault_handle {
  public:
   /// Switches the rule on from virtual time `t` (until a later switch).
