@@ -46,7 +46,7 @@ bool fault_injector::rule::on(time_point now) const noexcept {
   return state;
 }
 
-std::size_t fault_injector::add(std::string_view pattern, const fault& f, bool on, time_point) {
+std::size_t fault_injector::add(std::string_view pattern, const fault& f, bool on) {
   if (validate_pattern(pattern) != errc::ok)
     throw std::invalid_argument("fault pattern is not a valid subject pattern: '" + std::string{pattern} + "'");
   validate(f);

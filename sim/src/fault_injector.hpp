@@ -25,7 +25,7 @@ class fault_injector {
       : trace_{t}, timers_{timers}, rng_{seed}, start_{start} {}
 
   /// Adds a rule; returns its index. Throws std::invalid_argument on a bad pattern or parameter.
-  std::size_t add(std::string_view pattern, const fault& f, bool on, time_point now);
+  std::size_t add(std::string_view pattern, const fault& f, bool on);
   void switch_at(std::size_t index, time_point t, bool on);
   [[nodiscard]] fault_stats rule_stats(std::size_t index) const { return rules_.at(index).stats; }
   [[nodiscard]] delivery_stats stats() const noexcept { return stats_; }

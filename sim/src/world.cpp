@@ -112,7 +112,7 @@ bool world::run_until(const std::function<bool()>& pred, time_point limit) {
 void world::at(time_point t, std::function<void()> fn) { s_->timers.start_at(t, std::move(fn)); }
 
 fault_handle world::inject(std::string_view pattern, fault f, bool on) {
-  return fault_handle{*this, s_->faults.add(pattern, f, on, now())};
+  return fault_handle{*this, s_->faults.add(pattern, f, on)};
 }
 
 fault_handle& fault_handle::on_at(time_point t) {
