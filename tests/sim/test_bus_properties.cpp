@@ -277,15 +277,15 @@ TEST_CASE("every request resolves by its deadline under drop faults", "[sim][pro
   courier::sim_test::require_holds("requests resolve", requests_resolve, courier::sim_test::property());
 }
 
-TEST_CASE("soak: at-most-once without faults", "[sim][soak]") {
+TEST_CASE("at-most-once without faults over 10^5 seeds", "[sim][soak]") {
   courier::sim_test::require_holds("at-most-once", at_most_once, courier::sim_test::soak());
 }
-TEST_CASE("soak: duplicate faults behind an inbox", "[sim][soak]") {
+TEST_CASE("duplicate faults behind an inbox over 10^5 seeds", "[sim][soak]") {
   courier::sim_test::require_holds("no duplicate effects", no_duplicate_effects, courier::sim_test::soak());
 }
-TEST_CASE("soak: fifo under delay faults", "[sim][soak]") {
+TEST_CASE("fifo under delay faults over 10^5 seeds", "[sim][soak]") {
   courier::sim_test::require_holds("fifo under delay", fifo_under_delay, courier::sim_test::soak());
 }
-TEST_CASE("soak: requests resolve under drop faults", "[sim][soak]") {
+TEST_CASE("requests resolve under drop faults over 10^5 seeds", "[sim][soak]") {
   courier::sim_test::require_holds("requests resolve", requests_resolve, courier::sim_test::soak());
 }
