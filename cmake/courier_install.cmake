@@ -6,10 +6,13 @@ set(courier_install_targets courier_runtime courier_warnings)
 if(TARGET courier_bus)
   list(APPEND courier_install_targets courier_bus)
 endif()
+if(TARGET courier_sim)
+  list(APPEND courier_install_targets courier_sim)
+endif()
 install(TARGETS ${courier_install_targets} EXPORT courier-targets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
-install(DIRECTORY runtime/include/ bus/include/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(DIRECTORY runtime/include/ bus/include/ sim/include/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 
 set(courier_cmake_dir ${CMAKE_INSTALL_LIBDIR}/cmake/courier)
 install(EXPORT courier-targets NAMESPACE courier:: DESTINATION ${courier_cmake_dir})

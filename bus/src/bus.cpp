@@ -78,19 +78,24 @@ struct bus_core {
   void dead_letter(const message_ptr& msg, std::string_view reason) {
     const envelope* env = envelope_of(*msg);
     std::string subject = cfg.dead_letter_prefix + "." + (env ? env->subject : std::string{"unknown"});
+    auto matched = routes.match(subject);
+    if (!matched || matched.value()->empty()) return;  // nobody listens; already counted by the caller
     auto* dl = new bus_message<bus_dead_letter>(envelope{}, bus_dead_letter{msg, env ? env->subject : "", std::string{reason}});
     dl->env().id = uuid::v7();
     dl->env().subject = subject;
     dl->env().headers.emplace_back("reason", std::string{reason});
-    auto matched = routes.match(subject);
-    if (!matched || matched.value()->empty()) return;  // nobody listens; already counted by the caller
     message_ptr note = message_ptr::adopt(dl);
     for (auto& s : lookup(*matched.value()))
       if (s->active.load(std::memory_order_acquire) && s->type == type_id_of<bus_dead_letter>())
         s->target.send_shared(note);
   }
 
-  errc deliver(const std::shared_ptr<sub_state>& s, const message_ptr& msg);
+  /// Every delivery starts here: through the interceptor when one is set, else admit().
+  errc deliver(const std::shared_ptr<sub_state>& s, const message_ptr& msg) {
+    if (cfg.intercept) return cfg.intercept(courier::delivery{s, msg});
+    return admit(s, msg);
+  }
+  errc admit(const std::shared_ptr<sub_state>& s, const message_ptr& msg);
   void pump(const std::shared_ptr<sub_state>& s);
 };
 
@@ -118,7 +123,7 @@ void bus_core::pump(const std::shared_ptr<sub_state>& s) {
   s->target.send_node(new tracked_node(next.get(), s));
 }
 
-errc bus_core::deliver(const std::shared_ptr<sub_state>& s, const message_ptr& msg) {
+errc bus_core::admit(const std::shared_ptr<sub_state>& s, const message_ptr& msg) {
   const envelope* env = envelope_of(*msg);
   if (s->dedupe == nullptr && s->opts.capacity == 0) {
     s->delivered.fetch_add(1, std::memory_order_relaxed);
@@ -201,6 +206,14 @@ void request_base::expire(errc why, const char* text) noexcept {
 }
 
 }  // namespace detail
+
+std::uint64_t delivery::subscription() const noexcept { return (*sub_)->id; }
+std::string_view delivery::pattern() const noexcept { return (*sub_)->pattern; }
+errc delivery::deliver() const noexcept {
+  const auto& s = *sub_;
+  if (!s->active.load(std::memory_order_acquire)) return errc::cancelled;
+  return s->core->admit(s, *msg_);
+}
 
 bus::bus(system& sys, bus_config cfg) : sys_{sys}, core_{std::make_shared<detail::bus_core>(sys, std::move(cfg))} {}
 

@@ -7,6 +7,7 @@ namespace courier {
 bool manual_executor::run_one() noexcept {
   if (ready_.empty()) return false;
   std::size_t i = static_cast<std::size_t>(rng_.below(ready_.size()));
+  if (on_turn_) on_turn_(ready_.size(), i);
   std::swap(ready_[i], ready_.back());
   runnable* r = ready_.back();
   ready_.pop_back();

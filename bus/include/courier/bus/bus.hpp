@@ -117,11 +117,57 @@ class subscription {
   std::shared_ptr<detail::sub_state> state_;
 };
 
+/// One message on its way to one subscription, as a delivery_interceptor sees it.
+/// The one the bus passes refers to the bus's own objects for the duration of
+/// the call (no reference counting on the hot path); a copy owns what it
+/// needs, so keep a copy to deliver later.
+class delivery {
+ public:
+  delivery(const delivery& o) : owned_sub_{*o.sub_}, owned_msg_{*o.msg_} {}
+  delivery& operator=(const delivery& o) {
+    owned_sub_ = *o.sub_;
+    owned_msg_ = *o.msg_;
+    sub_ = &owned_sub_;
+    msg_ = &owned_msg_;
+    return *this;
+  }
+  ~delivery() = default;
+
+  /// The message; envelope_of(*message()) is its envelope.
+  [[nodiscard]] const message_ptr& message() const noexcept { return *msg_; }
+  /// The subscription's id: unique in its bus, assigned in subscribe order from 1.
+  [[nodiscard]] std::uint64_t subscription() const noexcept;
+  /// The pattern the subscription was made with.
+  [[nodiscard]] std::string_view pattern() const noexcept;
+  /// Hands the message to the subscription now, exactly as the bus does without an
+  /// interceptor (dedupe, capacity and overflow policy apply), and returns that outcome.
+  /// May be called any number of times, later, from any thread; once the subscription
+  /// is gone it delivers nothing and returns errc::cancelled.
+  errc deliver() const noexcept;
+
+ private:
+  friend struct detail::bus_core;
+  delivery(const std::shared_ptr<detail::sub_state>& s, const message_ptr& m) noexcept : sub_{&s}, msg_{&m} {}
+  std::shared_ptr<detail::sub_state> owned_sub_;
+  message_ptr owned_msg_;
+  const std::shared_ptr<detail::sub_state>* sub_ = &owned_sub_;
+  const message_ptr* msg_ = &owned_msg_;
+};
+
+/// Sees every delivery of a published message or request to a subscription
+/// before it happens, on the publishing thread. It decides what happens: call
+/// d.deliver() now, later (keep a copy of `d`), several times, or never. What it
+/// returns is what publish() reports for that subscriber. Used by courier::sim
+/// to inject faults.
+using delivery_interceptor = std::function<errc(const delivery&)>;
+
 struct bus_config {
   /// Also publish unroutable messages on the dead-letter subject.
   bool dead_letter_unroutable = false;
   /// Prefix of dead-letter subjects.
   std::string dead_letter_prefix = "courier.dead_letter";
+  /// When set, every delivery to a subscription goes through it (see delivery_interceptor).
+  delivery_interceptor intercept = {};
 };
 
 /// Pub/sub and request-reply over subjects, on top of an actor system.

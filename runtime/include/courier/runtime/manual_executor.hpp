@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <vector>
 
@@ -19,9 +20,12 @@ class manual_executor final : public executor {
  public:
   struct config {
     std::uint64_t seed = 0;
+    /// Called before each turn with the number of ready runnables and the
+    /// index the seed picked among them; a trace of these fixes the schedule.
+    std::function<void(std::size_t ready, std::size_t picked)> on_turn = {};
   };
 
-  explicit manual_executor(config cfg) : rng_{cfg.seed} {}
+  explicit manual_executor(config cfg) : rng_{cfg.seed}, on_turn_{std::move(cfg.on_turn)} {}
   manual_executor() : manual_executor(config{}) {}
 
   void schedule(runnable* r) noexcept override { ready_.push_back(r); }
@@ -45,6 +49,7 @@ class manual_executor final : public executor {
 
  private:
   splitmix64 rng_;
+  std::function<void(std::size_t, std::size_t)> on_turn_;
   std::vector<runnable*> ready_;
 };
 

@@ -1,0 +1,26 @@
+# Runs the simulation example (-DSIMULATION=path) small and checks that the
+# same seed prints the same trace hash and another seed a different one.
+function(trace_hash out seed)
+  execute_process(COMMAND ${CMAKE_COMMAND} -E env COURIER_SIM_SEED=${seed} ${SIMULATION} 3000 6 ${ARGN}
+                  OUTPUT_VARIABLE text RESULT_VARIABLE rc)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "simulation with seed ${seed} ${ARGN} failed (${rc}):\n${text}")
+  endif()
+  if(NOT text MATCHES "trace hash: ([0-9a-f]+)")
+    message(FATAL_ERROR "no 'trace hash:' line in:\n${text}")
+  endif()
+  set(${out} ${CMAKE_MATCH_1} PARENT_SCOPE)
+endfunction()
+
+trace_hash(a 5)
+trace_hash(b 5)
+trace_hash(c 6)
+trace_hash(fa 5 --faults)
+trace_hash(fb 5 --faults)
+message(STATUS "seed 5: ${a} ${b}; seed 6: ${c}; seed 5 with faults: ${fa} ${fb}")
+if(NOT a STREQUAL b OR NOT fa STREQUAL fb)
+  message(FATAL_ERROR "the same seed gave different trace hashes")
+endif()
+if(a STREQUAL c OR a STREQUAL fa)
+  message(FATAL_ERROR "a different seed or fault set gave the same trace hash")
+endif()

@@ -1,0 +1,85 @@
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "courier/bus/bus.hpp"
+#include "courier/runtime/random.hpp"
+#include "courier/sim/fault.hpp"
+#include "courier/sim/trace.hpp"
+#include "world_timers.hpp"
+
+namespace courier::sim {
+
+/// The world's delivery interceptor: decides each delivery's faults, keeps
+/// each subscription's link FIFO under delay, holds reorder windows, and
+/// traces every delivery and decision.
+class fault_injector {
+ public:
+  fault_injector(sim::trace& t, world_timers& timers, std::uint64_t seed, time_point start)
+      : trace_{t}, timers_{timers}, rng_{seed}, start_{start} {}
+
+  /// Adds a rule; returns its index. Throws std::invalid_argument on a bad pattern or parameter.
+  std::size_t add(std::string_view pattern, const fault& f, bool on);
+  void switch_at(std::size_t index, time_point t, bool on);
+  [[nodiscard]] fault_stats rule_stats(std::size_t index) const { return rules_.at(index).stats; }
+  [[nodiscard]] delivery_stats stats() const noexcept { return stats_; }
+
+  /// The bus's delivery_interceptor.
+  errc intercept(const delivery& d);
+
+ private:
+  struct rule {
+    std::string pattern;
+    fault what;
+    bool initially_on = true;
+    std::vector<std::pair<time_point, bool>> switches;  // sorted by time, stable
+    fault_stats stats;
+    [[nodiscard]] bool on(time_point now) const noexcept;
+  };
+  struct pending {
+    time_point release;
+    delivery d;
+    std::uint64_t subject;
+  };
+  /// One subscription's deferred deliveries; made when a fault first defers one.
+  struct link {
+    std::deque<pending> in_flight;  // FIFO, release times non-decreasing
+    std::vector<pending> held;      // a reorder window
+    std::uint64_t held_epoch = 0;
+  };
+
+  [[nodiscard]] std::int64_t elapsed() const noexcept { return (timers_.now() - start_).count(); }
+  bool roll(double probability) noexcept;
+  void name(const delivery& d);
+  [[nodiscard]] link* find_link(std::uint32_t sub) const noexcept {
+    return sub < links_.size() ? links_[sub].get() : nullptr;
+  }
+  link& make_link(std::uint32_t sub);
+  void note(event what, std::uint32_t sub, std::uint64_t value, std::size_t rule_index);
+  errc forward(const delivery& d, std::uint64_t subject, duration after);
+  errc deliver_now(const delivery& d, std::uint64_t subject);
+  void flush(std::uint32_t sub);
+  errc hold(const delivery& d, std::uint64_t subject, const reorder& r, std::size_t rule_index);
+  void release_held(std::uint32_t sub);
+
+  sim::trace& trace_;
+  world_timers& timers_;
+  splitmix64 rng_;
+  time_point start_;
+  std::vector<rule> rules_;
+  std::vector<std::unique_ptr<link>> links_;  // indexed by subscription id
+  std::vector<bool> named_;                   // subscriptions the trace has a name for
+  // The last message seen, held so that its address cannot be reused while
+  // its subject's hash is cached.
+  message_ptr last_message_;
+  std::uint64_t last_hash_ = 0;
+  delivery_stats stats_;
+};
+
+}  // namespace courier::sim

@@ -1,0 +1,65 @@
+#include <catch2/catch.hpp>
+
+#include <courier/courier.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace {
+
+struct note {
+  int n;
+};
+
+class collector : public courier::actor {
+ public:
+  using handles = courier::handles<note>;
+  explicit collector(std::vector<int>& seen) : seen_{seen} {}
+  void on(const note& n) { seen_.push_back(n.n); }
+
+ private:
+  std::vector<int>& seen_;
+};
+
+}  // namespace
+
+TEST_CASE("a delivery interceptor decides each delivery: now, later, twice or never", "[bus][intercept]") {
+  courier::manual_executor exec{{.seed = 3}};
+  courier::virtual_clock clk;
+  courier::virtual_timers timers{clk};
+  courier::system sys{{.exec = &exec, .timers = &timers}};
+  std::vector<courier::delivery> kept;
+  std::vector<std::string> seen_patterns;
+  courier::bus bus{sys, {.intercept = [&](const courier::delivery& d) {
+                           seen_patterns.emplace_back(d.pattern());
+                           const int n = d.message()->as<note>().n;
+                           if (n == 1) return courier::errc::ok;  // never
+                           if (n == 2) {                          // later
+                             kept.push_back(d);
+                             return courier::errc::ok;
+                           }
+                           if (n == 3) (void)d.deliver();  // twice
+                           if (n == 4) return courier::errc::mailbox_full;
+                           return d.deliver();
+                         }}};
+  std::vector<int> seen;
+  auto sub = bus.subscribe<note>("a.*", sys.spawn<collector>(seen)).value();
+  CHECK(bus.publish("a.x", note{0}) == courier::errc::ok);
+  CHECK(bus.publish("a.x", note{1}) == courier::errc::ok);
+  CHECK(bus.publish("a.x", note{2}) == courier::errc::ok);
+  CHECK(bus.publish("a.x", note{3}) == courier::errc::ok);
+  CHECK(bus.publish("a.x", note{4}) == courier::errc::mailbox_full);  // the interceptor's outcome is publish's
+  exec.run();
+  CHECK(seen == std::vector<int>{0, 3, 3});
+  CHECK(seen_patterns == std::vector<std::string>(5, "a.*"));
+  REQUIRE(kept.size() == 1);
+  CHECK(kept[0].deliver() == courier::errc::ok);  // a copy still owns the message and subscription
+  exec.run();
+  CHECK(seen == std::vector<int>{0, 3, 3, 2});
+  CHECK(sub.stats().delivered == 4);
+  const courier::delivery late = kept[0];
+  sub.unsubscribe();
+  CHECK(late.deliver() == courier::errc::cancelled);
+  exec.run();
+  CHECK(seen.size() == 4);
+}

@@ -1,0 +1,276 @@
+#include <courier/runtime/delayed.hpp>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <vector>
+
+#include "sim/sim_support.hpp"
+
+namespace {
+
+using namespace courier;
+using namespace std::chrono_literals;
+
+struct tick {
+  int n;
+};
+struct note {
+  int n;
+};
+
+/// Logs the virtual time of every message it gets.
+class clocked : public actor {
+ public:
+  using handles = courier::handles<tick, note>;
+  clocked(sim::world& w, std::vector<std::pair<int, duration>>& log) : world_{w}, log_{log} {}
+  void on(const tick& t) { log_.emplace_back(t.n, world_.elapsed()); }
+  void on(const note& n) { log_.emplace_back(n.n, world_.elapsed()); }
+
+ private:
+  sim::world& world_;
+  std::vector<std::pair<int, duration>>& log_;
+};
+
+/// A chatty little model: publishers and subscribers whose interleaving depends on the seed.
+std::uint64_t chatter_hash(std::uint64_t seed, std::vector<int>* order = nullptr) {
+  sim::world w{{.seed = seed}};
+  std::vector<std::pair<int, duration>> log;
+  std::vector<actor_ref> actors;
+  std::vector<subscription> subs;
+  for (int i = 0; i < 4; ++i) {
+    actors.push_back(w.sys().spawn<clocked>(w, log));
+    subs.push_back(std::move(w.bus().subscribe<note>("chat.>", actors.back()).value()));
+  }
+  for (int i = 0; i < 20; ++i) {
+    actors[static_cast<std::size_t>(i % 4)].send(tick{i});
+    (void)w.bus().publish("chat.room", note{100 + i});
+    send_after(w.sys().timers(), actors[0], std::chrono::milliseconds{i % 3}, tick{200 + i});
+  }
+  w.run();
+  if (order != nullptr)
+    for (auto& [n, t] : log) order->push_back(n);
+  return w.trace_hash();
+}
+
+}  // namespace
+
+TEST_CASE("a world runs timers in virtual time, only when no actor is ready", "[sim]") {
+  sim::world w{{.seed = 1}};
+  std::vector<std::pair<int, duration>> log;
+  auto a = w.sys().spawn<clocked>(w, log);
+  send_after(w.sys().timers(), a, 5s, tick{2});
+  send_after(w.sys().timers(), a, 1s, tick{1});
+  a.send(tick{0});
+  CHECK_FALSE(w.idle());
+  CHECK(w.run_until(w.now() + 2s) > 0);
+  REQUIRE(log.size() == 2);
+  CHECK(log[0] == std::pair{0, duration{0}});
+  CHECK(log[1] == std::pair<int, duration>{1, 1s});
+  CHECK(w.elapsed() == 2s);  // run_until leaves the clock at the target
+  w.run_for(10s);
+  REQUIRE(log.size() == 3);
+  CHECK(log[2] == std::pair<int, duration>{2, 5s});
+  CHECK(w.elapsed() == 12s);
+  CHECK(w.idle());
+  CHECK_FALSE(w.step());
+}
+
+TEST_CASE("run_until a predicate stops as soon as it holds, or when the world is idle", "[sim]") {
+  sim::world w{{.seed = 3}};
+  std::vector<std::pair<int, duration>> log;
+  auto a = w.sys().spawn<clocked>(w, log);
+  for (int i = 1; i <= 5; ++i) send_after(w.sys().timers(), a, std::chrono::seconds{i}, tick{i});
+  CHECK(w.run_until([&] { return log.size() == 3; }));
+  CHECK(log.size() == 3);
+  CHECK(w.elapsed() == 3s);
+  CHECK(w.run_until([&] { return log.size() == 3; }, w.now() - 1s));  // already holds
+  CHECK_FALSE(w.run_until([&] { return log.size() == 10; }, w.now() + 1s));
+  CHECK(log.size() == 4);  // the timer at 5 s lies beyond the limit
+  CHECK_FALSE(w.run_until([&] { return log.size() == 10; }));
+  CHECK(w.idle());
+}
+
+TEST_CASE("the same seed gives the same run and trace hash; another seed another", "[sim]") {
+  std::vector<int> first, again, other;
+  const auto h1 = chatter_hash(7, &first);
+  const auto h2 = chatter_hash(7, &again);
+  const auto h3 = chatter_hash(8, &other);
+  CHECK(first == again);
+  CHECK(h1 == h2);
+  CHECK(first != other);
+  CHECK(h1 != h3);
+  CHECK(first.size() == 120);
+}
+
+TEST_CASE("a drop fault swallows and counts deliveries until it is switched off", "[sim][faults]") {
+  sim::world w{{.seed = 5}};
+  std::vector<std::pair<int, duration>> log;
+  auto a = w.sys().spawn<clocked>(w, log);
+  auto sub = w.bus().subscribe<note>("orders.>", a).value();
+  auto partition = w.inject("orders.eu.*", sim::drop{});
+  partition.off_at(w.now() + 10s);  // the partition heals
+  auto other = w.inject("orders.us.*", sim::drop{}, /*on=*/false);
+  other.on_at(w.now() + 5s).off_at(w.now() + 6s);
+  for (int s = 0; s < 12; ++s)
+    w.at(w.now() + std::chrono::seconds{s}, [&w, s] {
+      (void)w.bus().publish("orders.eu.placed", note{s});
+      (void)w.bus().publish("orders.us.placed", note{100 + s});
+    });
+  w.run();
+  // eu lost seconds 0..9, us lost second 5 only.
+  CHECK(w.deliveries().dropped == 11);
+  CHECK(partition.stats().fired == 10);
+  CHECK(partition.stats().matched == 10);
+  CHECK(other.stats().fired == 1);
+  CHECK(log.size() == 24 - 11);
+  CHECK(sub.stats().delivered == 13);
+  for (auto& [n, t] : log) CHECK((n < 100 ? n >= 10 : n != 105));
+}
+
+TEST_CASE("a duplicate fault adds copies with the same message id", "[sim][faults]") {
+  sim::world w{{.seed = 9}};
+  std::vector<std::pair<int, duration>> plain_log, inbox_log;
+  auto plain = w.bus().subscribe<note>("x", w.sys().spawn<clocked>(w, plain_log)).value();
+  auto inbox = w.bus().subscribe<note>("x", w.sys().spawn<clocked>(w, inbox_log), {.dedupe_window = 64}).value();
+  w.inject("x", sim::duplicate{.probability = 1.0, .copies = 2});
+  for (int i = 0; i < 5; ++i) (void)w.bus().publish("x", note{i});
+  w.run();
+  CHECK(plain_log.size() == 15);
+  CHECK(inbox_log.size() == 5);
+  CHECK(inbox.stats().duplicates == 10);
+  CHECK(w.deliveries().duplicated == 20);
+}
+
+TEST_CASE("a delay fault defers within [min, max] and keeps each link FIFO", "[sim][faults]") {
+  sim::world w{{.seed = 11}};
+  std::vector<std::pair<int, duration>> log;
+  auto sub = w.bus().subscribe<note>("slow.>", w.sys().spawn<clocked>(w, log)).value();
+  w.inject("slow.>", sim::delay{.probability = 0.5, .min = 10ms, .max = 20ms});
+  for (int i = 0; i < 200; ++i) (void)w.bus().publish("slow.lane", note{i});
+  w.run();
+  REQUIRE(log.size() == 200);
+  CHECK(w.deliveries().delayed > 50);
+  CHECK(w.deliveries().delayed < 150);
+  for (int i = 0; i < 200; ++i) CHECK(log[static_cast<std::size_t>(i)].first == i);
+  CHECK(log.back().second >= 10ms);
+  CHECK(log.back().second <= 20ms);
+}
+
+TEST_CASE("a reorder fault shuffles within its window and loses nothing", "[sim][faults]") {
+  sim::world w{{.seed = 13}};
+  std::vector<std::pair<int, duration>> log;
+  auto sub = w.bus().subscribe<note>("r", w.sys().spawn<clocked>(w, log)).value();
+  auto f = w.inject("r", sim::reorder{.probability = 1.0, .window = 4, .max_hold = 1ms});
+  for (int i = 0; i < 10; ++i) (void)w.bus().publish("r", note{i});
+  w.run();
+  REQUIRE(log.size() == 10);
+  std::vector<int> got;
+  for (auto& [n, t] : log) got.push_back(n);
+  CHECK_FALSE(std::is_sorted(got.begin(), got.end()));
+  for (std::size_t i = 0; i < 8; ++i) CHECK(got[i] / 4 == static_cast<int>(i / 4));  // full windows stay together
+  CHECK(log[8].second == 1ms);  // the last two waited out max_hold
+  std::sort(got.begin(), got.end());
+  for (int i = 0; i < 10; ++i) CHECK(got[static_cast<std::size_t>(i)] == i);
+  CHECK(f.stats().fired == 10);
+}
+
+TEST_CASE("bad fault parameters and patterns are rejected with a clear error", "[sim][faults]") {
+  sim::world w;
+  CHECK_THROWS_AS(w.inject("a..b", sim::drop{}), std::invalid_argument);
+  CHECK_THROWS_AS(w.inject("a", sim::drop{.probability = 1.5}), std::invalid_argument);
+  CHECK_THROWS_AS(w.inject("a", sim::delay{.probability = 1, .min = 2ms, .max = 1ms}), std::invalid_argument);
+  CHECK_THROWS_AS(w.inject("a", sim::reorder{.probability = 1, .window = 1, .max_hold = 1ms}),
+                  std::invalid_argument);
+  CHECK_THROWS_AS(w.inject("a", sim::duplicate{.probability = 1, .copies = 0}), std::invalid_argument);
+}
+
+TEST_CASE("a deferred delivery to a subscription that is gone is counted, not delivered", "[sim][faults]") {
+  sim::world w{{.seed = 17}};
+  std::vector<std::pair<int, duration>> log;
+  auto sub = w.bus().subscribe<note>("d", w.sys().spawn<clocked>(w, log)).value();
+  w.inject("d", sim::delay{.probability = 1, .min = 1s, .max = 1s});
+  (void)w.bus().publish("d", note{1});
+  w.run_for(500ms);
+  sub.unsubscribe();
+  w.run();
+  CHECK(log.empty());
+  CHECK(w.deliveries().cancelled == 1);
+  CHECK(w.deliveries().delivered == 0);
+}
+
+TEST_CASE("a trace is readable, and written and read back unchanged", "[sim][trace]") {
+  sim::world w{{.seed = 21}};
+  std::vector<std::pair<int, duration>> log;
+  auto sub = w.bus().subscribe<note>("orders.*.placed", w.sys().spawn<clocked>(w, log)).value();
+  w.inject("orders.>", sim::drop{.probability = 0.5});
+  for (int i = 0; i < 20; ++i) (void)w.bus().publish("orders.eu.placed", note{i});
+  w.run();
+  const sim::trace& t = w.trace();
+  REQUIRE(t.count() == t.records().size());
+  bool saw_drop = false, saw_delivery = false;
+  for (const auto& r : t.records()) {
+    const std::string line = t.describe(r);
+    if (r.what == sim::event::drop) {
+      saw_drop = true;
+      CHECK(line.find("drop sub#1 orders.*.placed <- orders.eu.placed [fault 0]") != std::string::npos);
+    }
+    if (r.what == sim::event::deliver) {
+      saw_delivery = true;
+      CHECK(line.find("t=0.000000000s deliver sub#1 orders.*.placed <- orders.eu.placed") == 0);
+    }
+  }
+  CHECK(saw_drop);
+  CHECK(saw_delivery);
+
+  const auto path = (std::filesystem::temp_directory_path() / ("courier-trace-" + std::to_string(::getpid()))).string();
+  REQUIRE(t.write(path));
+  const sim::trace back = sim::trace::read(path);
+  std::filesystem::remove(path);
+  CHECK(back.hash() == w.trace_hash());
+  CHECK(back.count() == t.count());
+  CHECK(back.records() == t.records());
+  CHECK(back.describe(back.records().front()) == t.describe(t.records().front()));
+  CHECK_THROWS_AS(sim::trace::read(path), std::runtime_error);
+}
+
+TEST_CASE("a trace keeps its first records but hashes all of them", "[sim][trace]") {
+  auto run = [](std::size_t capacity) {
+    sim::world w{{.seed = 4, .trace_capacity = capacity}};
+    std::vector<std::pair<int, duration>> log;
+    auto sub = w.bus().subscribe<note>("n", w.sys().spawn<clocked>(w, log)).value();
+    for (int i = 0; i < 50; ++i) (void)w.bus().publish("n", note{i});
+    w.run();
+    CHECK(w.trace().records().size() == std::min<std::size_t>(capacity, w.trace().count()));
+    return w.trace_hash();
+  };
+  CHECK(run(10) == run(1 << 20));
+}
+
+TEST_CASE("check reports the first failing seed with a command that reruns it", "[sim]") {
+  const char* outer = std::getenv("COURIER_SIM_SEED");
+  const std::string saved = outer != nullptr ? outer : "";
+  ::unsetenv("COURIER_SIM_SEED");
+  const auto r = sim::check("fails from seed 5",
+                            [](std::uint64_t seed) { return seed >= 5 ? std::string{"seed too big"} : std::string{}; },
+                            {.seeds = 100, .first_seed = 1, .budget_seconds = 0, .rerun = "./t \"x\""});
+  CHECK_FALSE(r.ok());
+  CHECK(r.failing_seed == 5u);
+  CHECK(r.seeds_run == 5);
+  CHECK(r.rerun == "COURIER_SIM_SEED=5 ./t \"x\"");
+  CHECK(r.report().find("seed too big") != std::string::npos);
+
+  ::setenv("COURIER_SIM_SEED", "77", 1);
+  std::vector<std::uint64_t> ran;
+  const auto one = sim::check("one seed", [&](std::uint64_t seed) {
+    ran.push_back(seed);
+    return std::string{};
+  });
+  ::setenv("COURIER_SIM_SEED", "seventy", 1);
+  CHECK_THROWS_AS(sim::seed_from_env(1), std::invalid_argument);
+  ::unsetenv("COURIER_SIM_SEED");
+  if (outer != nullptr) ::setenv("COURIER_SIM_SEED", saved.c_str(), 1);
+  CHECK(one.ok());
+  CHECK(ran == std::vector<std::uint64_t>{77});
+  if (outer == nullptr) CHECK(sim::seed_from_env(3) == 3);
+}
