@@ -9,6 +9,7 @@ packages=(
   libconcurrentqueue-dev libfmt-dev libmimalloc-dev libbenchmark-dev catch2
   libcaf-dev libzmq3-dev
   gnuplot-nox
+  nlohmann-json3-dev libnats-dev nats-server
 )
 
 missing=()
