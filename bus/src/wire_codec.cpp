@@ -1,0 +1,136 @@
+#include "courier/bus/wire_codec.hpp"
+
+#include <charconv>
+#include <chrono>
+
+#include "courier/bus/subject.hpp"
+
+namespace courier {
+namespace {
+
+template <class Int>
+bool parse_int(std::string_view s, Int& out) noexcept {
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+  return !s.empty() && ec == std::errc{} && end == s.data() + s.size();
+}
+
+int hex_digit(char c) noexcept {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+bool reserved(std::string_view name) noexcept {
+  return name.starts_with(wire_header::reserved_prefix) || name == wire_header::traceparent;
+}
+
+void add(wire_message& out, std::string_view name, std::string value) {
+  out.headers.emplace_back(std::string{name}, std::move(value));
+}
+
+void write_headers(const envelope& env, std::string_view tag, const wire_time& t, wire_message& out) {
+  add(out, wire_header::id, env.id.to_string());
+  add(out, wire_header::type, std::string{tag});
+  if (!env.correlation_id.nil()) add(out, wire_header::correlation_id, env.correlation_id.to_string());
+  if (!env.causation_id.nil()) add(out, wire_header::causation_id, env.causation_id.to_string());
+  add(out, wire_header::timestamp, std::to_string(t.to_unix(env.timestamp)));
+  if (env.deadline) add(out, wire_header::deadline, std::to_string(t.to_unix(*env.deadline)));
+  add(out, wire_header::attempt, std::to_string(env.attempt));
+  if (!env.traceparent.empty()) add(out, wire_header::traceparent, env.traceparent);
+  if (!env.key.empty()) add(out, wire_header::key, env.key);
+  for (const auto& [k, v] : env.headers)
+    if (!reserved(k)) out.headers.emplace_back(k, v);
+}
+
+/// Reads the Courier-* headers into `env`; false on a malformed value.
+bool read_headers(const wire_message& in, const wire_time& t, envelope& env) {
+  for (const auto& [k, v] : in.headers) {
+    std::int64_t ns = 0;
+    bool ok = true;
+    if (k == wire_header::id) ok = parse_uuid(v, env.id);
+    else if (k == wire_header::correlation_id) ok = parse_uuid(v, env.correlation_id);
+    else if (k == wire_header::causation_id) ok = parse_uuid(v, env.causation_id);
+    else if (k == wire_header::timestamp) ok = parse_int(v, ns) && (env.timestamp = t.from_unix(ns), true);
+    else if (k == wire_header::deadline) ok = parse_int(v, ns) && (env.deadline = t.from_unix(ns), true);
+    else if (k == wire_header::attempt) ok = parse_int(v, env.attempt) && env.attempt >= 1;
+    else if (k == wire_header::key) env.key = v;
+    else if (k == wire_header::traceparent) env.traceparent = v;
+    else if (!reserved(k)) env.headers.emplace_back(k, v);
+    if (!ok) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+wire_time wire_time::now(const clock& c) noexcept {
+  auto unix_now = std::chrono::system_clock::now().time_since_epoch();
+  return {c.now(), std::chrono::duration_cast<duration>(unix_now).count()};
+}
+
+std::int64_t wire_time::to_unix(time_point t) const noexcept { return unix_ns_now + (t - bus_now).count(); }
+
+time_point wire_time::from_unix(std::int64_t ns) const noexcept { return bus_now + duration{ns - unix_ns_now}; }
+
+bool parse_uuid(std::string_view text, uuid& out) noexcept {
+  if (text.size() != 36) return false;
+  std::uint64_t words[2] = {0, 0};
+  int nibble = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (i == 8 || i == 13 || i == 18 || i == 23) {
+      if (text[i] != '-') return false;
+      continue;
+    }
+    int d = hex_digit(text[i]);
+    if (d < 0) return false;
+    words[nibble / 16] = (words[nibble / 16] << 4) | static_cast<std::uint64_t>(d);
+    ++nibble;
+  }
+  out = uuid{words[0], words[1]};
+  return true;
+}
+
+errc encode_wire(const message& m, const codec_registry& codecs, const wire_time& t, wire_message& out) noexcept {
+  const codec_entry* entry = codecs.find(m.type());
+  const envelope* env = envelope_of(m);
+  if (entry == nullptr || env == nullptr) return errc::unknown_type;
+  try {
+    out.subject = env->subject;
+    out.reply_to = env->reply_to;
+    out.headers.clear();
+    write_headers(*env, type_tag(entry->name, entry->version), t, out);
+    out.payload.clear();
+    return entry->impl->encode(m, out.payload);
+  } catch (...) {
+    return errc::bad_message;
+  }
+}
+
+result<message_ptr> decode_wire(const wire_message& in, const codec_registry& codecs, const wire_limits& limits,
+                                const wire_time& t) noexcept {
+  if (errc e = check_limits(in, limits); e != errc::ok) return e;
+  if (validate_subject(in.subject) != errc::ok) return errc::invalid_subject;
+  if (!in.reply_to.empty() && validate_subject(in.reply_to) != errc::ok) return errc::invalid_subject;
+  std::string_view name;
+  std::uint32_t version = 0;
+  if (!parse_type_tag(in.header(wire_header::type), name, version)) return errc::unknown_type;
+  const codec_entry* entry = codecs.find(name, version);
+  if (entry == nullptr) return codecs.knows(name) ? errc::unknown_version : errc::unknown_type;
+  try {
+    envelope env;
+    env.timestamp = t.bus_now;
+    if (!read_headers(in, t, env)) return errc::bad_message;
+    if (env.id.nil()) env.id = uuid::v7();
+    if (env.correlation_id.nil()) env.correlation_id = env.id;
+    env.subject = in.subject;
+    env.reply_to = in.reply_to;
+    env.type_name = entry->name;
+    env.schema_version = entry->version;
+    return entry->impl->decode(in.payload, std::move(env));
+  } catch (...) {
+    return errc::bad_message;
+  }
+}
+
+}  // namespace courier
