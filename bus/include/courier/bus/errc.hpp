@@ -19,6 +19,11 @@ enum class errc : std::uint8_t {
   cancelled,        ///< The caller cancelled the operation.
   shutdown,         ///< The bus is shutting down and takes no new work.
   too_large,        ///< A message or header exceeded a configured size cap.
+  bad_message,      ///< Bytes from outside could not be decoded.
+  unknown_type,     ///< No codec is registered for a message's type.
+  unknown_version,  ///< The type is known, but not at this major schema version.
+  already_exists,   ///< A name or type was registered twice.
+  disconnected,     ///< A bridge is closed or not connected to its broker.
 };
 
 /// Returns the enumerator's name, or "unknown" for a value outside the enum.
@@ -43,6 +48,16 @@ constexpr const char* to_string(errc e) noexcept {
       return "shutdown";
     case errc::too_large:
       return "too_large";
+    case errc::bad_message:
+      return "bad_message";
+    case errc::unknown_type:
+      return "unknown_type";
+    case errc::unknown_version:
+      return "unknown_version";
+    case errc::already_exists:
+      return "already_exists";
+    case errc::disconnected:
+      return "disconnected";
   }
   return "unknown";
 }
