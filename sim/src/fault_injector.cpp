@@ -51,6 +51,7 @@ std::size_t fault_injector::add(std::string_view pattern, const fault& f, bool o
     throw std::invalid_argument("fault pattern is not a valid subject pattern: '" + std::string{pattern} + "'");
   validate(f);
   rules_.push_back(rule{.pattern = std::string{pattern}, .what = f, .initially_on = on, .switches = {}, .stats = {}});
+  last_message_ = {};  // what was cached about the last subject did not know this rule
   return rules_.size() - 1;
 }
 
@@ -73,13 +74,19 @@ void fault_injector::note(event what, std::uint32_t sub, std::uint64_t value, st
                     .what = what});
 }
 
-void fault_injector::name(const delivery& d) {
-  const auto sub = static_cast<std::uint32_t>(d.subscription());
+void fault_injector::see_message(const delivery& d) {
+  last_message_ = d.message();
+  const envelope* env = envelope_of(*last_message_);
+  last_subject_ = env != nullptr ? std::string_view{env->subject} : std::string_view{};
+  last_hash_ = subject_hash(last_subject_);
+  trace_.name_subject(last_hash_, last_subject_);
+  last_faulty_ = std::any_of(rules_.begin(), rules_.end(), [&](const rule& r) { return matches(r.pattern, last_subject_); });
+}
+
+void fault_injector::name(std::uint32_t sub, std::string_view pattern) {
   if (sub >= named_.size()) named_.resize(sub + 1, false);
-  if (!named_[sub]) {
-    named_[sub] = true;
-    trace_.name_subscription(sub, d.pattern());
-  }
+  named_[sub] = true;
+  trace_.name_subscription(sub, pattern);
 }
 
 fault_injector::link& fault_injector::make_link(std::uint32_t sub) {
@@ -89,18 +96,17 @@ fault_injector::link& fault_injector::make_link(std::uint32_t sub) {
 }
 
 errc fault_injector::intercept(const delivery& d) {
-  const envelope* env = envelope_of(*d.message());
-  const std::string_view subject = env != nullptr ? std::string_view{env->subject} : std::string_view{};
-  if (d.message().get() != last_message_.get()) {  // a fan-out hashes its subject once
-    last_message_ = d.message();
-    last_hash_ = subject_hash(subject);
-    trace_.name_subject(last_hash_, subject);
-  }
-  const std::uint64_t h = last_hash_;
   const auto sub = static_cast<std::uint32_t>(d.subscription());
-  name(d);
-  if (rules_.empty()) return forward(d, h, duration::zero());
+  if (d.message().get() != last_message_.get()) see_message(d);  // a fan-out looks at its message once
+  if (sub >= named_.size() || !named_[sub]) name(sub, d.pattern());
+  // No rule matches the subject and nothing is in flight ahead of it: deliver.
+  if (!last_faulty_ && find_link(sub) == nullptr) return deliver_now(d, sub, last_hash_);
+  return decide(d, sub);
+}
 
+errc fault_injector::decide(const delivery& d, std::uint32_t sub) {
+  const std::uint64_t h = last_hash_;
+  const std::string_view subject = last_subject_;
   const time_point now = timers_.now();
   std::uint32_t extra = 0;
   std::uint64_t delays = 0;
@@ -144,16 +150,15 @@ errc fault_injector::intercept(const delivery& d) {
   stats_.delayed += delays;
   errc outcome = errc::ok;
   for (std::uint32_t c = 0; c <= extra; ++c) {
-    errc e = hold_in != nullptr ? hold(d, h, *hold_in, hold_rule) : forward(d, h, after);
+    errc e = hold_in != nullptr ? hold(d, sub, h, *hold_in, hold_rule) : forward(d, sub, h, after);
     if (e != errc::ok) outcome = e;
   }
   return outcome;
 }
 
-errc fault_injector::forward(const delivery& d, std::uint64_t subject, duration after) {
-  const auto sub = static_cast<std::uint32_t>(d.subscription());
+errc fault_injector::forward(const delivery& d, std::uint32_t sub, std::uint64_t subject, duration after) {
   link* l = find_link(sub);
-  if (after <= duration::zero() && (l == nullptr || l->in_flight.empty())) return deliver_now(d, subject);
+  if (after <= duration::zero() && (l == nullptr || l->in_flight.empty())) return deliver_now(d, sub, subject);
   link& k = l != nullptr ? *l : make_link(sub);
   time_point release = timers_.now() + after;
   // FIFO per link: never due before the message ahead of it.
@@ -163,17 +168,12 @@ errc fault_injector::forward(const delivery& d, std::uint64_t subject, duration 
   return errc::ok;
 }
 
-errc fault_injector::deliver_now(const delivery& d, std::uint64_t subject) {
-  const auto sub = static_cast<std::uint32_t>(d.subscription());
+errc fault_injector::deliver_now(const delivery& d, std::uint32_t sub, std::uint64_t subject) {
   const errc e = d.deliver();
-  if (e == errc::cancelled) {
-    ++stats_.cancelled;
-    trace_.add(record{.time = elapsed(), .value = subject, .subscription = sub, .what = event::cancelled});
-    return errc::ok;
-  }
-  ++stats_.delivered;
-  trace_.add(record{.time = elapsed(), .value = subject, .subscription = sub, .what = event::deliver});
-  return e;
+  const bool gone = e == errc::cancelled;  // the subscription went away meanwhile
+  ++(gone ? stats_.cancelled : stats_.delivered);
+  trace_.add(record{.time = elapsed(), .value = subject, .subscription = sub, .what = gone ? event::cancelled : event::deliver});
+  return gone ? errc::ok : e;
 }
 
 void fault_injector::flush(std::uint32_t sub) {
@@ -182,12 +182,12 @@ void fault_injector::flush(std::uint32_t sub) {
   while (!k.in_flight.empty() && k.in_flight.front().release <= now) {
     pending p = std::move(k.in_flight.front());
     k.in_flight.pop_front();
-    deliver_now(p.d, p.subject);
+    deliver_now(p.d, sub, p.subject);
   }
 }
 
-errc fault_injector::hold(const delivery& d, std::uint64_t subject, const reorder& r, std::size_t rule_index) {
-  const auto sub = static_cast<std::uint32_t>(d.subscription());
+errc fault_injector::hold(const delivery& d, std::uint32_t sub, std::uint64_t subject, const reorder& r,
+                          std::size_t rule_index) {
   link& k = make_link(sub);
   k.held.push_back(pending{timers_.now(), d, subject});
   ++stats_.reordered;
@@ -210,7 +210,7 @@ void fault_injector::release_held(std::uint32_t sub) {
   ++k.held_epoch;
   for (std::size_t i = batch.size(); i > 1; --i) std::swap(batch[i - 1], batch[rng_.below(i)]);
   trace_.add(record{.time = elapsed(), .value = batch.size(), .subscription = sub, .what = event::release});
-  for (pending& p : batch) forward(p.d, p.subject, duration::zero());
+  for (pending& p : batch) forward(p.d, sub, p.subject, duration::zero());
 }
 
 }  // namespace courier::sim

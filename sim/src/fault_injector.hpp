@@ -56,16 +56,19 @@ class fault_injector {
 
   [[nodiscard]] std::int64_t elapsed() const noexcept { return (timers_.now() - start_).count(); }
   bool roll(double probability) noexcept;
-  void name(const delivery& d);
+  /// Notes a message's subject, its hash and whether any rule matches it.
+  void see_message(const delivery& d);
+  void name(std::uint32_t sub, std::string_view pattern);
+  errc decide(const delivery& d, std::uint32_t sub);
   [[nodiscard]] link* find_link(std::uint32_t sub) const noexcept {
     return sub < links_.size() ? links_[sub].get() : nullptr;
   }
   link& make_link(std::uint32_t sub);
   void note(event what, std::uint32_t sub, std::uint64_t value, std::size_t rule_index);
-  errc forward(const delivery& d, std::uint64_t subject, duration after);
-  errc deliver_now(const delivery& d, std::uint64_t subject);
+  errc forward(const delivery& d, std::uint32_t sub, std::uint64_t subject, duration after);
+  errc deliver_now(const delivery& d, std::uint32_t sub, std::uint64_t subject);
   void flush(std::uint32_t sub);
-  errc hold(const delivery& d, std::uint64_t subject, const reorder& r, std::size_t rule_index);
+  errc hold(const delivery& d, std::uint32_t sub, std::uint64_t subject, const reorder& r, std::size_t rule_index);
   void release_held(std::uint32_t sub);
 
   sim::trace& trace_;
@@ -76,9 +79,11 @@ class fault_injector {
   std::vector<std::unique_ptr<link>> links_;  // indexed by subscription id
   std::vector<bool> named_;                   // subscriptions the trace has a name for
   // The last message seen, held so that its address cannot be reused while
-  // its subject's hash is cached.
+  // what is cached about its subject is in use.
   message_ptr last_message_;
+  std::string_view last_subject_;
   std::uint64_t last_hash_ = 0;
+  bool last_faulty_ = false;  // some rule's pattern matches last_subject_
   delivery_stats stats_;
 };
 
