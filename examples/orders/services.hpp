@@ -24,6 +24,10 @@ struct payment_completed {
   int sku;
   clock::time_point placed_at;
 };
+struct payment_failed {
+  std::uint64_t order_id;
+  clock::time_point placed_at;
+};
 struct refund_payment {
   std::uint64_t order_id;
 };
@@ -54,18 +58,32 @@ struct reservation_outcome {
 struct tally {
   std::atomic<std::uint64_t> completed{0};
   std::atomic<std::uint64_t> cancelled{0};
+  std::atomic<std::uint64_t> declined{0};  ///< cancelled because the payment failed
   std::atomic<std::uint64_t> charged{0};
   std::atomic<std::uint64_t> refunded{0};
   std::atomic<std::uint64_t> notified{0};
+  std::atomic<std::uint64_t> reserved{0};
+  std::atomic<std::uint64_t> closed{0};  ///< completed + cancelled; notified on every close
   std::vector<double> latency_us;  // written only by the order service
 };
 
-/// Charges each placed order once (its inbox drops duplicate deliveries) and refunds on request.
+/// The card of every `decline_every`-th order is declined (0: none is).
+inline bool declined(std::uint64_t order_id, std::uint64_t decline_every) {
+  return decline_every != 0 && order_id % decline_every == decline_every - 1;
+}
+
+/// Charges each placed order once (its inbox drops duplicate deliveries),
+/// fails the declined ones, and refunds on request.
 class payments : public courier::actor {
  public:
   using handles = courier::handles<order_placed, refund_payment>;
-  payments(courier::bus& bus, tally& t) : bus_{bus}, tally_{t} {}
+  payments(courier::bus& bus, tally& t, std::uint64_t decline_every)
+      : bus_{bus}, tally_{t}, decline_every_{decline_every} {}
   void on(const order_placed& o) {
+    if (declined(o.order_id, decline_every_)) {
+      (void)bus_.publish("payments.failed", payment_failed{o.order_id, o.placed_at});
+      return;
+    }
     tally_.charged.fetch_add(1, std::memory_order_relaxed);
     (void)bus_.publish("payments.completed", payment_completed{o.order_id, o.sku, o.placed_at});
   }
@@ -77,6 +95,7 @@ class payments : public courier::actor {
  private:
   courier::bus& bus_;
   tally& tally_;
+  std::uint64_t decline_every_;
 };
 
 /// Answers inventory.reserve; announces each reservation.
@@ -99,10 +118,11 @@ class inventory : public courier::actor {
   std::vector<int> stock_;
 };
 
-/// The saga: after payment, reserve stock; if there is none, refund and cancel.
+/// The saga: after payment, reserve stock; if there is none, refund and
+/// cancel. A failed payment cancels the order at once.
 class order_service : public courier::actor {
  public:
-  using handles = courier::handles<payment_completed, reservation_outcome, payment_refunded>;
+  using handles = courier::handles<payment_completed, payment_failed, reservation_outcome, payment_refunded>;
   order_service(courier::bus& bus, tally& t) : bus_{bus}, tally_{t} {}
 
   void on(const payment_completed& p) {
@@ -111,6 +131,10 @@ class order_service : public courier::actor {
                               [self = self(), p](courier::reply<reservation> r) {
                                 self.send(reservation_outcome{p, r && r->reserved});
                               });
+  }
+  void on(const payment_failed& f) {
+    tally_.declined.fetch_add(1, std::memory_order_relaxed);
+    close(f.order_id, false, f.placed_at);
   }
   void on(const reservation_outcome& r) {
     if (r.reserved) return close(r.payment.order_id, true, r.payment.placed_at);
@@ -127,7 +151,10 @@ class order_service : public courier::actor {
   void close(std::uint64_t id, bool completed, clock::time_point placed_at) {
     auto now = clock::now();
     tally_.latency_us.push_back(std::chrono::duration<double, std::micro>(now - placed_at).count());
-    (completed ? tally_.completed : tally_.cancelled).fetch_add(1, std::memory_order_release);
+    (completed ? tally_.completed : tally_.cancelled).fetch_add(1, std::memory_order_relaxed);
+    // release: whoever sees the count also sees the latency recorded above.
+    tally_.closed.fetch_add(1, std::memory_order_release);
+    tally_.closed.notify_all();
     (void)bus_.publish(completed ? "orders.closed.completed" : "orders.closed.cancelled",
                        order_closed{id, completed, placed_at});
   }
