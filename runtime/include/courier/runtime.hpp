@@ -2,7 +2,9 @@
 
 #include "courier/runtime/actor.hpp"
 #include "courier/runtime/actor_ref.hpp"
+#include "courier/runtime/clock.hpp"
 #include "courier/runtime/dead_letter.hpp"
+#include "courier/runtime/delayed.hpp"
 #include "courier/runtime/executor.hpp"
 #include "courier/runtime/manual_executor.hpp"
 #include "courier/runtime/message.hpp"
@@ -10,3 +12,4 @@
 #include "courier/runtime/supervision.hpp"
 #include "courier/runtime/system.hpp"
 #include "courier/runtime/thread_pool.hpp"
+#include "courier/runtime/timers.hpp"
