@@ -92,14 +92,19 @@ bool parse_uuid(std::string_view text, uuid& out) noexcept {
 }
 
 errc encode_wire(const message& m, const codec_registry& codecs, const wire_time& t, wire_message& out) noexcept {
-  const codec_entry* entry = codecs.find(m.type());
   const envelope* env = envelope_of(m);
-  if (entry == nullptr || env == nullptr) return errc::unknown_type;
+  return env == nullptr ? errc::unknown_type : encode_wire(m, *env, codecs, t, out);
+}
+
+errc encode_wire(const message& m, const envelope& env, const codec_registry& codecs, const wire_time& t,
+                 wire_message& out) noexcept {
+  const codec_entry* entry = codecs.find(m.type());
+  if (entry == nullptr) return errc::unknown_type;
   try {
-    out.subject = env->subject;
-    out.reply_to = env->reply_to;
+    out.subject = env.subject;
+    out.reply_to = env.reply_to;
     out.headers.clear();
-    write_headers(*env, type_tag(entry->name, entry->version), t, out);
+    write_headers(env, type_tag(entry->name, entry->version), t, out);
     out.payload.clear();
     return entry->impl->encode(m, out.payload);
   } catch (...) {

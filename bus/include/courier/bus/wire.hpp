@@ -29,6 +29,8 @@ inline constexpr std::string_view key = "Courier-Key";
 inline constexpr std::string_view error = "Courier-Error";            ///< on a reply: an errc name
 inline constexpr std::string_view error_text = "Courier-Error-Text";  ///< on a reply: the handler's text
 inline constexpr std::string_view traceparent = "traceparent";        ///< W3C trace context
+/// The id of the bridge connection that published the message; a bus drops its own echoes.
+inline constexpr std::string_view origin = "Courier-Origin";
 /// Every header whose name starts with this prefix is reserved for the format.
 inline constexpr std::string_view reserved_prefix = "Courier-";
 }  // namespace wire_header

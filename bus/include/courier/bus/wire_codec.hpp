@@ -32,6 +32,11 @@ struct wire_time {
 [[nodiscard]] errc encode_wire(const message& m, const codec_registry& codecs, const wire_time& t,
                                wire_message& out) noexcept;
 
+/// As above, with the headers taken from `env` instead of m's own envelope
+/// (for a reply, which a handler returns without one).
+[[nodiscard]] errc encode_wire(const message& m, const envelope& env, const codec_registry& codecs,
+                               const wire_time& t, wire_message& out) noexcept;
+
 /// Builds a bus message from an untrusted wire message. Checks, in order: limits
 /// (too_large), subjects (invalid_subject), Courier-* header values (bad_message),
 /// the type (unknown_type, unknown_version), then the codec (bad_message).
