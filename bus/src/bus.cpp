@@ -7,7 +7,9 @@
 #include <shared_mutex>
 #include <unordered_map>
 
+#include "courier/bus/flat_dedupe.hpp"
 #include "courier/bus/router.hpp"
+#include "subject_table.hpp"
 
 namespace courier {
 namespace detail {
@@ -35,9 +37,11 @@ struct sub_state {
   std::unique_ptr<dedupe_store> own_dedupe;
   dedupe_store* dedupe = nullptr;
 
-  std::atomic<std::uint64_t> delivered{0}, duplicates{0}, dropped{0}, rejected{0}, timed_out{0},
-      dead_lettered{0}, max_depth{0};
+  std::atomic<std::uint64_t> delivered{0}, duplicates{0}, dropped_newest{0}, dropped_oldest{0}, rejected{0},
+      timed_out{0}, dead_lettered{0}, max_depth{0};
 
+  /// Messages queued for the subscriber. @pre mutex is held
+  [[nodiscard]] std::size_t depth() const noexcept { return waiting.size() + in_mailbox; }
   [[nodiscard]] std::size_t window() const noexcept {
     return opts.policy == overflow::drop_oldest ? 1 : opts.capacity;
   }
@@ -56,10 +60,11 @@ struct tracked_node final : mail_node {
 };
 
 struct bus_core {
-  explicit bus_core(system& s, bus_config c) : sys{s}, cfg{std::move(c)} {}
+  explicit bus_core(system& s, bus_config c) : sys{s}, cfg{std::move(c)}, subjects{cfg.metrics_subjects} {}
   system& sys;
   bus_config cfg;
   courier::router routes;
+  subject_table subjects;
   mutable std::shared_mutex subs_mutex;
   std::unordered_map<sub_id, std::shared_ptr<sub_state>> subs;
   std::atomic<sub_id> next_id{1};
@@ -91,13 +96,47 @@ struct bus_core {
   }
 
   /// Every delivery starts here: through the interceptor when one is set, else admit().
-  errc deliver(const std::shared_ptr<sub_state>& s, const message_ptr& msg) {
+  /// `tally`, when given, counts the subject's deliveries for the caller to add up once.
+  errc deliver(const std::shared_ptr<sub_state>& s, const message_ptr& msg, std::uint64_t* tally) {
     if (cfg.intercept) return cfg.intercept(courier::delivery{s, msg});
-    return admit(s, msg);
+    return admit(s, msg, tally);
   }
-  errc admit(const std::shared_ptr<sub_state>& s, const message_ptr& msg);
+  errc admit(const std::shared_ptr<sub_state>& s, const message_ptr& msg, std::uint64_t* tally = nullptr);
+  /// Applies `s`'s overflow policy to `msg`, `s` being full: a value is admit()'s outcome,
+  /// nullopt means there is now room for `msg`. @pre `lock` holds s->mutex
+  std::optional<errc> make_room(const std::shared_ptr<sub_state>& s, const message_ptr& msg,
+                                std::unique_lock<std::mutex>& lock);
+
+  subject_counters& subject_of(const message& m) { return subjects.at(envelope_of(m)->subject); }
+  /// Counts one message handed to `s`'s mailbox, per subscription and per subject.
+  void count_delivered(sub_state& s, const message& m, std::uint64_t* tally) {
+    s.delivered.fetch_add(1, std::memory_order_relaxed);
+    if (tally != nullptr) ++*tally;
+    else subject_of(m).delivered.fetch_add(1, std::memory_order_relaxed);
+  }
+  /// Counts one message turned away from `s`: `by_sub` and `by_subject` name the reason.
+  void count_drop(std::atomic<std::uint64_t>& by_sub, std::atomic<std::uint64_t> subject_counters::*by_subject,
+                  const message& m) {
+    by_sub.fetch_add(1, std::memory_order_relaxed);
+    (subject_of(m).*by_subject).fetch_add(1, std::memory_order_relaxed);
+  }
   void pump(const std::shared_ptr<sub_state>& s);
 };
+
+subscription_metrics metrics_of(sub_state& s) {
+  auto n = [](const std::atomic<std::uint64_t>& a) { return a.load(std::memory_order_relaxed); };
+  subscription_metrics m;
+  m.id = s.id;
+  m.pattern = s.pattern;
+  m.queue_group = s.opts.queue_group;
+  m.delivered = n(s.delivered);
+  m.duplicates = n(s.duplicates);
+  m.dropped = drop_counts{n(s.dropped_newest), n(s.dropped_oldest), n(s.rejected), n(s.timed_out), n(s.dead_lettered)};
+  m.max_depth = n(s.max_depth);
+  std::lock_guard lock{s.mutex};
+  m.depth = s.depth();
+  return m;
+}
 
 void tracked_node::done() noexcept {
   {
@@ -117,71 +156,73 @@ void bus_core::pump(const std::shared_ptr<sub_state>& s) {
     s->waiting.pop_front();
     ++s->in_mailbox;
   }
-  s->delivered.fetch_add(1, std::memory_order_relaxed);
+  count_delivered(*s, *next, nullptr);
   // If the actor has stopped this dead-letters at once and its done() pumps
   // the next one: recursion bounded by the subscription's capacity.
   s->target.send_node(new tracked_node(next.get(), s));
 }
 
-errc bus_core::admit(const std::shared_ptr<sub_state>& s, const message_ptr& msg) {
-  const envelope* env = envelope_of(*msg);
+errc bus_core::admit(const std::shared_ptr<sub_state>& s, const message_ptr& msg, std::uint64_t* tally) {
   if (s->dedupe == nullptr && s->opts.capacity == 0) {
-    s->delivered.fetch_add(1, std::memory_order_relaxed);
+    count_delivered(*s, *msg, tally);
     s->target.send_shared(msg);
     return errc::ok;
   }
   std::unique_lock lock{s->mutex};
-  if (s->dedupe != nullptr && !s->dedupe->insert(env->id, sys.timers().now())) {
-    s->duplicates.fetch_add(1, std::memory_order_relaxed);
+  if (s->dedupe != nullptr && !s->dedupe->insert(envelope_of(*msg)->id, sys.timers().now())) {
+    count_drop(s->duplicates, &subject_counters::duplicates, *msg);
     return errc::ok;
   }
   if (s->opts.capacity == 0) {
     lock.unlock();
-    s->delivered.fetch_add(1, std::memory_order_relaxed);
+    count_delivered(*s, *msg, tally);
     s->target.send_shared(msg);
     return errc::ok;
   }
-  auto depth = [&] { return s->waiting.size() + s->in_mailbox; };
-  if (depth() >= s->opts.capacity) {
-    switch (s->opts.policy) {
-      case overflow::drop_newest:
-        s->dropped.fetch_add(1, std::memory_order_relaxed);
-        return errc::ok;
-      case overflow::drop_oldest:
-        if (s->waiting.empty()) {  // the only queued message is already in the mailbox
-          s->dropped.fetch_add(1, std::memory_order_relaxed);
-          return errc::ok;
-        }
-        s->waiting.pop_front();
-        s->dropped.fetch_add(1, std::memory_order_relaxed);
-        break;
-      case overflow::reject:
-        s->rejected.fetch_add(1, std::memory_order_relaxed);
-        return errc::mailbox_full;
-      case overflow::dead_letter:
-        lock.unlock();
-        s->dead_lettered.fetch_add(1, std::memory_order_relaxed);
-        dead_letter(msg, "overflow");
-        return errc::ok;
-      case overflow::block:
-        if (!s->space.wait_for(lock, s->opts.block_timeout, [&] { return depth() < s->opts.capacity; })) {
-          s->timed_out.fetch_add(1, std::memory_order_relaxed);
-          return errc::timeout;
-        }
-        break;
-    }
-  }
+  if (s->depth() >= s->opts.capacity)
+    if (auto outcome = make_room(s, msg, lock)) return *outcome;
   if (s->in_mailbox < s->window() && s->waiting.empty()) {
     ++s->in_mailbox;
-    s->delivered.fetch_add(1, std::memory_order_relaxed);
-    s->note_depth(depth());
+    s->note_depth(s->depth());
     lock.unlock();
+    count_delivered(*s, *msg, tally);
     s->target.send_node(new tracked_node(msg.get(), s));
     return errc::ok;
   }
   s->waiting.push_back(msg);
-  s->note_depth(depth());
+  s->note_depth(s->depth());
   return errc::ok;
+}
+
+std::optional<errc> bus_core::make_room(const std::shared_ptr<sub_state>& s, const message_ptr& msg,
+                                        std::unique_lock<std::mutex>& lock) {
+  switch (s->opts.policy) {
+    case overflow::drop_newest:
+      count_drop(s->dropped_newest, &subject_counters::newest, *msg);
+      return errc::ok;
+    case overflow::drop_oldest:
+      if (s->waiting.empty()) {  // the only queued message is already in the mailbox
+        count_drop(s->dropped_oldest, &subject_counters::oldest, *msg);
+        return errc::ok;
+      }
+      count_drop(s->dropped_oldest, &subject_counters::oldest, *s->waiting.front());
+      s->waiting.pop_front();
+      return std::nullopt;
+    case overflow::reject:
+      count_drop(s->rejected, &subject_counters::rejected, *msg);
+      return errc::mailbox_full;
+    case overflow::dead_letter:
+      lock.unlock();
+      count_drop(s->dead_lettered, &subject_counters::dead_lettered, *msg);
+      dead_letter(msg, "overflow");
+      return errc::ok;
+    case overflow::block:
+      if (s->space.wait_for(lock, s->opts.block_timeout, [&] { return s->depth() < s->opts.capacity; }))
+        return std::nullopt;
+      count_drop(s->timed_out, &subject_counters::timed_out, *msg);
+      return errc::timeout;
+  }
+  return std::nullopt;
 }
 
 void request_base::reply(message_ptr response) noexcept {
@@ -190,18 +231,28 @@ void request_base::reply(message_ptr response) noexcept {
     return;
   }
   timers->cancel(timer);
+  if (subject != nullptr)
+    subject->record_latency(static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(timers->now() - sent_at).count()));
   complete_value(*response);
 }
 
 void request_base::fail(const char* what) noexcept {
   if (!claim()) return;
   timers->cancel(timer);
+  if (subject != nullptr) subject->request_failures.fetch_add(1, std::memory_order_relaxed);
   complete_error(errc::handler_failed, what);
 }
 
 void request_base::expire(errc why, const char* text) noexcept {
   if (!claim()) return;
   if (why == errc::timeout) core->request_timeouts.fetch_add(1, std::memory_order_relaxed);
+  if (subject != nullptr) {
+    auto& counter = why == errc::timeout         ? subject->request_timeouts
+                    : why == errc::no_responders ? subject->no_responders
+                                                 : subject->request_failures;
+    counter.fetch_add(1, std::memory_order_relaxed);
+  }
   complete_error(why, text);
 }
 
@@ -254,7 +305,10 @@ result<subscription> bus::subscribe_erased(std::string_view pattern, type_id typ
   s->core = core_.get();
   if (opts.dedupe) s->dedupe = opts.dedupe.get();
   else if (opts.dedupe_window > 0) {
-    s->own_dedupe = std::make_unique<window_dedupe_store>(opts.dedupe_window, opts.dedupe_max_age);
+    if (opts.dedupe_window <= flat_dedupe_store::max_window)
+      s->own_dedupe = std::make_unique<flat_dedupe_store>(opts.dedupe_window, opts.dedupe_max_age);
+    else
+      s->own_dedupe = std::make_unique<window_dedupe_store>(opts.dedupe_window, opts.dedupe_max_age);
     s->dedupe = s->own_dedupe.get();
   }
   s->opts = std::move(opts);
@@ -276,6 +330,9 @@ errc bus::publish_erased(message_ptr msg) {
   auto matched = core_->routes.match(env->subject);
   if (!matched) return matched.error();
   core_->published.fetch_add(1, std::memory_order_relaxed);
+  detail::subject_counters& counters = core_->subjects.at(env->subject);
+  counters.published.fetch_add(1, std::memory_order_relaxed);
+  std::uint64_t handed = 0;  // deliveries to add to the subject's count once, not per subscriber
   auto subs = core_->lookup(*matched.value());
   errc outcome = errc::ok;
   std::size_t delivered = 0;
@@ -295,15 +352,17 @@ errc bus::publish_erased(message_ptr msg) {
           members.push_back(&subs[j]);
       std::size_t pick = env->key.empty() ? s->rr.fetch_add(1, std::memory_order_relaxed)
                                           : std::hash<std::string>{}(env->key);
-      if (errc e = core_->deliver(*members[pick % members.size()], msg); e != errc::ok) outcome = e;
+      if (errc e = core_->deliver(*members[pick % members.size()], msg, &handed); e != errc::ok) outcome = e;
       ++delivered;
       continue;
     }
-    if (errc e = core_->deliver(s, msg); e != errc::ok) outcome = e;
+    if (errc e = core_->deliver(s, msg, &handed); e != errc::ok) outcome = e;
     ++delivered;
   }
+  if (handed != 0) counters.delivered.fetch_add(handed, std::memory_order_relaxed);
   if (delivered == 0) {
     core_->unroutable.fetch_add(1, std::memory_order_relaxed);
+    counters.unroutable.fetch_add(1, std::memory_order_relaxed);
     if (core_->cfg.dead_letter_unroutable) core_->dead_letter(msg, "unroutable");
   }
   return outcome;
@@ -320,6 +379,9 @@ void bus::send_request(message_ptr msg, envelope& env, std::shared_ptr<detail::r
   env.deadline = env.timestamp + timeout;
   auto matched = core_->routes.match(env.subject);
   if (!matched) return pending->expire(matched.error(), "invalid subject");
+  pending->subject = &core_->subjects.at(env.subject);
+  pending->subject->requests.fetch_add(1, std::memory_order_relaxed);
+  pending->sent_at = env.timestamp;
   std::shared_ptr<detail::sub_state> responder;
   std::size_t candidates = 0;
   auto subs = core_->lookup(*matched.value());
@@ -333,12 +395,32 @@ void bus::send_request(message_ptr msg, envelope& env, std::shared_ptr<detail::r
   // The timer owns the request until it fires or a reply cancels it, so a
   // responder that drops the request still leads to a timeout.
   pending->timer = sys_.timers().start_after(timeout, [pending] { pending->expire(errc::timeout, ""); });
-  if (errc e = core_->deliver(responder, msg); e != errc::ok) pending->expire(e, "");
+  if (errc e = core_->deliver(responder, msg, nullptr); e != errc::ok) pending->expire(e, "");
 }
 
 bus_stats bus::stats() const noexcept {
   return bus_stats{core_->published.load(), core_->unroutable.load(), core_->late_replies.load(),
                    core_->requests.load(), core_->request_timeouts.load()};
+}
+
+bus_metrics bus::metrics() const {
+  const bus_stats totals = stats();
+  bus_metrics m;
+  m.published = totals.published;
+  m.unroutable = totals.unroutable;
+  m.requests = totals.requests;
+  m.request_timeouts = totals.request_timeouts;
+  m.late_replies = totals.late_replies;
+  m.subjects = core_->subjects.snapshot();
+  for (const auto& s : m.subjects) m.request_latency_ns.merge(s.request_latency_ns);
+  std::vector<std::shared_ptr<detail::sub_state>> subs;
+  {
+    std::shared_lock lock{core_->subs_mutex};
+    for (const auto& [id, s] : core_->subs) subs.push_back(s);
+  }
+  for (const auto& s : subs) m.subscriptions.push_back(detail::metrics_of(*s));
+  std::sort(m.subscriptions.begin(), m.subscriptions.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+  return m;
 }
 
 void subscription::unsubscribe() noexcept {
@@ -354,10 +436,13 @@ void subscription::unsubscribe() noexcept {
   core_.reset();
 }
 
+std::uint64_t subscription::id() const noexcept { return state_ ? state_->id : 0; }
+
 subscription_stats subscription::stats() const noexcept {
   if (!state_) return {};
   const auto& s = *state_;
-  return subscription_stats{s.delivered.load(), s.duplicates.load(), s.dropped.load(), s.rejected.load(),
+  return subscription_stats{s.delivered.load(), s.duplicates.load(),
+                            s.dropped_newest.load() + s.dropped_oldest.load(), s.rejected.load(),
                             s.timed_out.load(), s.dead_lettered.load(), s.max_depth.load()};
 }
 

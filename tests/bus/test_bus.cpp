@@ -3,15 +3,16 @@
 #include <courier/courier.hpp>
 #include <vector>
 
+#include "responders.hpp"
+
+using courier::test::answer;
+using courier::test::ask;
+using courier::test::doubler;
+using courier::test::silent;
+
 namespace {
 
 struct note {
-  int n;
-};
-struct ask {
-  int n;
-};
-struct answer {
   int n;
 };
 
@@ -33,21 +34,6 @@ class recorder : public courier::actor {
 
  private:
   std::vector<int>& seen_;
-};
-
-class doubler : public courier::actor {
- public:
-  using handles = courier::handles<ask>;
-  answer on(const ask& a) {
-    if (a.n < 0) throw std::runtime_error("negative");
-    return {a.n * 2};
-  }
-};
-
-class silent : public courier::actor {
- public:
-  using handles = courier::handles<ask>;
-  void on(const ask&) {}
 };
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include "courier/bus/dedupe.hpp"
 #include "courier/bus/envelope.hpp"
 #include "courier/bus/errc.hpp"
+#include "courier/bus/metrics.hpp"
 #include "courier/runtime/system.hpp"
 
 namespace courier {
@@ -91,6 +92,7 @@ namespace detail {
 struct bus_core;
 struct sub_state;
 struct request_base;
+struct subject_counters;
 }  // namespace detail
 
 /// Unsubscribes when destroyed (or on unsubscribe()).
@@ -110,6 +112,8 @@ class subscription {
 
   void unsubscribe() noexcept;
   [[nodiscard]] subscription_stats stats() const noexcept;
+  /// Its id, as in bus_metrics::subscription() and delivery::subscription(); 0 when empty.
+  [[nodiscard]] std::uint64_t id() const noexcept;
   explicit operator bool() const noexcept { return state_ != nullptr; }
 
  private:
@@ -168,6 +172,8 @@ struct bus_config {
   std::string dead_letter_prefix = "courier.dead_letter";
   /// When set, every delivery to a subscription goes through it (see delivery_interceptor).
   delivery_interceptor intercept = {};
+  /// Subjects that get their own metrics entry; later ones share the entry with an empty subject.
+  std::size_t metrics_subjects = 4096;
 };
 
 /// Pub/sub and request-reply over subjects, on top of an actor system.
@@ -233,6 +239,8 @@ class bus {
   }
 
   [[nodiscard]] bus_stats stats() const noexcept;
+  /// Counters per subject and per subscription, and request latencies. @threadsafe
+  [[nodiscard]] bus_metrics metrics() const;
   [[nodiscard]] system& sys() const noexcept { return sys_; }
 
  private:
@@ -268,6 +276,8 @@ struct request_base : reply_channel, std::enable_shared_from_this<request_base> 
   bus_core* core = nullptr;
   timer_service* timers = nullptr;
   timer_id timer;
+  subject_counters* subject = nullptr;  // the request subject's metrics
+  time_point sent_at{};
 
   /// True for the one caller that gets to complete the request.
   bool claim() noexcept { return !done.exchange(true, std::memory_order_acq_rel); }

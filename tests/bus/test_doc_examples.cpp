@@ -1,0 +1,175 @@
+// The examples of docs/bus.md, compiled and checked: each block between
+// `doc:` comments is the snippet the page shows.
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <courier/courier.hpp>
+#include <string>
+#include <vector>
+
+using namespace std::chrono_literals;
+
+namespace {
+
+struct order_placed {
+  int id;
+};
+struct get_stock {
+  int sku;
+};
+struct stock {
+  int qty;
+};
+
+class inventory : public courier::actor {
+ public:
+  using handles = courier::handles<get_stock>;
+  stock on(const get_stock& q) {
+    if (q.sku < 0) throw std::invalid_argument("no such sku");
+    return {q.sku * 10};
+  }
+};
+
+class recorder : public courier::actor {
+ public:
+  using handles = courier::handles<order_placed>;
+  explicit recorder(std::vector<int>& seen) : seen_{seen} {}
+  void on(const order_placed& o) { seen_.push_back(o.id); }
+
+ private:
+  std::vector<int>& seen_;
+};
+
+struct fixture {
+  courier::manual_executor exec{{.seed = 5}};
+  courier::virtual_clock clk;
+  courier::virtual_timers timers{clk};
+  courier::system sys{{.exec = &exec, .timers = &timers}};
+  courier::bus bus{sys};
+  std::vector<int> seen;
+  courier::actor_ref payments = sys.spawn<recorder>(seen);
+};
+
+}  // namespace
+
+TEST_CASE("docs: subjects", "[bus][docs]") {
+  fixture f;
+  auto& bus = f.bus;
+  auto& payments = f.payments;
+  // doc: subjects
+  auto sub = bus.subscribe<order_placed>("orders.*.placed", payments);
+  auto a = bus.publish("orders.eu.placed", order_placed{1});  // ok: delivered
+  auto b = bus.publish("orders.eu", order_placed{2});         // ok, but unroutable: counted
+  auto c = bus.publish("orders..placed", order_placed{3});    // errc::invalid_subject
+  // doc: end
+  f.exec.run();
+  CHECK(a == courier::errc::ok);
+  CHECK(b == courier::errc::ok);
+  CHECK(c == courier::errc::invalid_subject);
+  CHECK(f.seen == std::vector<int>{1});
+  CHECK(bus.stats().unroutable == 1);
+}
+
+TEST_CASE("docs: ordering", "[bus][docs]") {
+  fixture f;
+  auto& bus = f.bus;
+  std::vector<int> log;
+  // doc: ordering
+  auto sub = bus.subscribe<order_placed>("orders.>", [&log](const order_placed& o) { log.push_back(o.id); });
+  for (int i = 0; i < 3; ++i) (void)bus.publish("orders.eu.placed", order_placed{i});
+  // one publishing thread: the subscriber sees 0, 1, 2 in that order
+  // doc: end
+  f.exec.run();
+  CHECK(log == std::vector<int>{0, 1, 2});
+}
+
+TEST_CASE("docs: overflow policies", "[bus][docs]") {
+  fixture f;
+  auto& bus = f.bus;
+  auto& payments = f.payments;
+  using courier::overflow;
+  // doc: overflow
+  auto s = bus.subscribe<order_placed>("orders.>", payments, {.capacity = 1, .policy = overflow::reject});
+  auto first = bus.publish("orders.eu.placed", order_placed{1});   // errc::ok
+  auto second = bus.publish("orders.eu.placed", order_placed{2});  // errc::mailbox_full
+  // The others: overflow::block (with .block_timeout), drop_newest, drop_oldest, dead_letter.
+  // doc: end
+  f.exec.run();
+  CHECK(first == courier::errc::ok);
+  CHECK(second == courier::errc::mailbox_full);
+  CHECK(s.value().stats().rejected == 1);
+  CHECK(f.seen == std::vector<int>{1});
+}
+
+TEST_CASE("docs: dedupe", "[bus][docs]") {
+  fixture f;
+  auto& bus = f.bus;
+  auto& payments = f.payments;
+  // doc: dedupe
+  auto s = bus.subscribe<order_placed>("orders.>", payments, {.dedupe_window = 100'000, .dedupe_max_age = 10min});
+  const courier::uuid id = courier::uuid::v7();
+  (void)bus.publish("orders.eu.placed", order_placed{1}, {.id = id});
+  (void)bus.publish("orders.eu.placed", order_placed{1}, {.id = id});  // not delivered: a duplicate
+  // doc: end
+  f.exec.run();
+  CHECK(f.seen == std::vector<int>{1});
+  CHECK(s.value().stats().duplicates == 1);
+}
+
+TEST_CASE("docs: request-reply errors", "[bus][docs]") {
+  fixture f;
+  auto& bus = f.bus;
+  auto& sys = f.sys;
+  std::vector<std::string> outcomes;
+  // doc: request
+  auto srv = bus.serve<get_stock>("inventory.stock", sys.spawn<inventory>());
+  auto report = [&outcomes](courier::reply<stock> r) {
+    outcomes.push_back(r ? std::to_string(r->qty) : std::string{courier::to_string(r.error())} + r.error_text);
+  };
+  bus.request<stock>("inventory.stock", get_stock{4}, 50ms, report);    // "40"
+  bus.request<stock>("inventory.stock", get_stock{-1}, 50ms, report);   // "handler_failedno such sku"
+  bus.request<stock>("inventory.prices", get_stock{4}, 50ms, report);   // "no_responders", at once
+  // doc: end
+  f.exec.run();
+  CHECK(outcomes == std::vector<std::string>{"no_responders", "40", "handler_failedno such sku"});
+}
+
+TEST_CASE("docs: dead letters", "[bus][docs]") {
+  fixture f;
+  auto& bus = f.bus;
+  auto& payments = f.payments;
+  std::vector<std::string> reasons;
+  // doc: dead letters
+  auto dl = bus.subscribe<courier::bus_dead_letter>(
+      "courier.dead_letter.>", [&reasons](const courier::bus_dead_letter& d) { reasons.push_back(d.subject + ": " + d.reason); });
+  auto s = bus.subscribe<order_placed>("orders.>", payments, {.capacity = 1, .policy = courier::overflow::dead_letter});
+  (void)bus.publish("orders.eu.placed", order_placed{1});
+  (void)bus.publish("orders.eu.placed", order_placed{2});  // dead letter "orders.eu.placed: overflow"
+  // doc: end
+  f.exec.run();
+  CHECK(reasons == std::vector<std::string>{"orders.eu.placed: overflow"});
+}
+
+TEST_CASE("docs: metrics", "[bus][docs]") {
+  fixture f;
+  auto& bus = f.bus;
+  auto& payments = f.payments;
+  std::uint64_t published = 0, delivered = 0, dropped = 0, p99_ns = 1;
+  auto s = bus.subscribe<order_placed>("orders.>", payments, {.capacity = 1, .policy = courier::overflow::drop_newest});
+  for (int i = 0; i < 3; ++i) (void)bus.publish("orders.eu.placed", order_placed{i});
+  // doc: metrics
+  const courier::bus_metrics m = bus.metrics();
+  if (const courier::subject_metrics* eu = m.subject("orders.eu.placed")) {
+    published = eu->published;       // 3
+    delivered = eu->delivered;       // 1
+    dropped = eu->dropped.newest;    // 2, by overflow::drop_newest
+  }
+  p99_ns = m.request_latency_ns.quantile(0.99);  // 0: no requests yet
+  // doc: end
+  f.exec.run();
+  CHECK(published == 3);
+  CHECK(delivered == 1);
+  CHECK(dropped == 2);
+  CHECK(p99_ns == 0);
+  CHECK(m.subscription(s.value().id())->dropped.newest == 2);
+}

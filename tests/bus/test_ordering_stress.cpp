@@ -1,0 +1,107 @@
+#include <catch2/catch.hpp>
+
+#include <array>
+#include <chrono>
+#include <courier/courier.hpp>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "runtime/test_support.hpp"
+
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr std::uint32_t publishers = 4;
+constexpr std::size_t subscribers = 8;
+
+struct sequenced {
+  std::uint32_t publisher;
+  std::uint32_t seq;
+};
+
+/// What one subscriber saw; written by its actor, read once the system is idle.
+struct tally {
+  std::array<std::uint32_t, publishers> next{};  // the seq expected next from each publisher
+  std::uint64_t received = 0;
+  std::uint64_t out_of_order = 0;
+  std::uint64_t foreign = 0;
+};
+
+class checker : public courier::actor {
+ public:
+  using handles = courier::handles<sequenced>;
+  explicit checker(tally& t) : t_{t} {}
+  void on(const sequenced& m) {
+    ++t_.received;
+    if (m.publisher >= publishers) {
+      ++t_.foreign;
+      return;
+    }
+    if (m.seq != t_.next[m.publisher]) ++t_.out_of_order;
+    t_.next[m.publisher] = m.seq + 1;
+  }
+
+ private:
+  tally& t_;
+};
+
+}  // namespace
+
+// Half the subscribers are unbounded; half are bounded with overflow::block,
+// which also keeps the publishers from running far ahead of the workers. The
+// count is full size in every build, sanitized ones included (as in the
+// runtime's stress tests); COURIER_STRESS_SCALE shrinks or grows it.
+TEST_CASE("4 publishers to 8 subscribers on a thread_pool: each publisher's order holds at every subscriber",
+          "[bus][stress]") {
+  const auto per_publisher = static_cast<std::uint32_t>(courier::test::scaled(1'000'000, 10'000));
+  CAPTURE(per_publisher);
+  courier::system sys{{.workers = 4}};
+  courier::bus bus{sys};
+  std::vector<std::unique_ptr<tally>> tallies;
+  std::vector<courier::subscription> subs;
+  for (std::size_t i = 0; i < subscribers; ++i) {
+    tallies.push_back(std::make_unique<tally>());
+    courier::subscribe_options opts;
+    if (i % 2 == 1) opts = {.capacity = 1024, .policy = courier::overflow::block, .block_timeout = 60s};
+    subs.push_back(bus.subscribe<sequenced>("stress.*", sys.spawn<checker>(*tallies.back()), opts).value());
+  }
+
+  std::vector<std::thread> threads;
+  std::array<std::uint64_t, publishers> failed{};
+  for (std::uint32_t p = 0; p < publishers; ++p)
+    threads.emplace_back([&, p] {
+      const std::string subject = "stress.p" + std::to_string(p);
+      for (std::uint32_t i = 0; i < per_publisher; ++i)
+        if (bus.publish(subject, sequenced{p, i}) != courier::errc::ok) ++failed[p];
+    });
+  for (auto& t : threads) t.join();
+  REQUIRE(sys.await_idle(courier::test::in(300s)));
+
+  for (std::uint32_t p = 0; p < publishers; ++p) CHECK(failed[p] == 0);
+  for (std::size_t i = 0; i < subscribers; ++i) {
+    INFO("subscriber " << i);
+    const tally& t = *tallies[i];
+    CHECK(t.received == std::uint64_t{publishers} * per_publisher);
+    CHECK(t.out_of_order == 0);
+    CHECK(t.foreign == 0);
+    for (std::uint32_t p = 0; p < publishers; ++p) CHECK(t.next[p] == per_publisher);
+  }
+  const courier::bus_metrics m = bus.metrics();
+  CHECK(m.published == std::uint64_t{publishers} * per_publisher);
+  CHECK(m.unroutable == 0);
+  REQUIRE(m.subjects.size() == publishers);
+  for (const auto& s : m.subjects) {
+    INFO(s.subject);
+    CHECK(s.published == per_publisher);
+    CHECK(s.delivered == std::uint64_t{subscribers} * per_publisher);
+    CHECK(s.dropped.total() == 0);
+  }
+  for (const auto& s : m.subscriptions) {
+    CHECK(s.delivered == std::uint64_t{publishers} * per_publisher);
+    CHECK(s.dropped.total() == 0);
+    CHECK(s.depth == 0);
+  }
+}
