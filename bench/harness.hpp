@@ -66,6 +66,18 @@ inline std::uint64_t idle_actors(const options& o) { return o.quick ? 100'000 : 
 inline std::chrono::milliseconds idle_window(const options& o) {
   return std::chrono::milliseconds{o.quick ? 200 : 2000};
 }
+/// fanout: one publisher, this many subscribers, each getting every message.
+inline constexpr int fanout_subscribers = 100;
+inline std::uint64_t fanout_messages(const options& o) { return o.quick ? 10'000 : 100'000; }
+/// pubsub: one publisher thread, one subscriber, 16-byte messages.
+inline std::uint64_t pubsub_messages(const options& o) { return o.quick ? 100'000 : 1'000'000; }
+inline std::uint64_t reqrep_round_trips(const options& o) { return o.quick ? 10'000 : 100'000; }
+/// routing: publishes timed at each subscription count, each matching one subscription.
+inline std::uint64_t routing_publishes(const options& o) { return o.quick ? 100'000 : 1'000'000; }
+inline constexpr std::uint64_t routing_subscriptions[] = {10, 1'000, 100'000};
+/// dedupe: messages with distinct ids, twice the window so it fills and then evicts.
+inline constexpr std::size_t dedupe_window = 1'000'000;
+inline std::uint64_t dedupe_messages(const options& o) { return o.quick ? 200'000 : 2 * dedupe_window; }
 }  // namespace workload
 
 using clock_type = std::chrono::steady_clock;
