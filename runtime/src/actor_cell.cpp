@@ -41,6 +41,7 @@ actor_cell::~actor_cell() {
   // message can leak silently.
   while (mail_hook* h = pop()) core_->dead_letter(take(h), nullptr, dead_letter_reason::stopped);
   drop_lifecycle();
+  free_tasks();
   core_->delist(this);
   core_->release();
 }
@@ -163,7 +164,7 @@ void actor_cell::handle(mail_hook* h) noexcept {
   }
   if (threw)
     fail(h, std::move(error));
-  else
+  else if (!adopt_task(h))  // a suspended coroutine handler keeps its message
     finish(h);
 }
 
@@ -189,10 +190,11 @@ void actor_cell::drain(dead_letter_reason why) noexcept {
 
 void actor_cell::run() noexcept {
   if (signals_.load(std::memory_order_acquire) != 0) apply_signals();
+  if (tasks_ != nullptr) resume_woken();
   const std::uint32_t budget = core_->throughput();
   std::uint32_t handled = 0;
   idle_turn_hits_ = 0;
-  while (handled < budget && !suspended_ && life_.load(std::memory_order_relaxed) == life::running &&
+  while (handled < budget && !suspended_ && !mail_held() && life_.load(std::memory_order_relaxed) == life::running &&
          !core_->stopping()) {
     mail_hook* h = pop();
     if (h == nullptr) break;
@@ -212,14 +214,16 @@ void actor_cell::end_turn(bool used_whole_turn) noexcept {
   // Read the consumer-only half before giving up the turn: once the flag is
   // clear another worker may own the mailbox.
   // A suspended actor (waiting out a restart backoff) ignores its mail until resumed.
-  const bool mail_counts = !suspended_;
+  // So does one whose plain coroutine handler is suspended, until it ends.
+  const bool mail_counts = !suspended_ && !mail_held();
   const bool drained = mailbox_.consumer_drained();
+  const task_state* const tasks = tasks_;  // another turn may set tasks_ once the flag is clear
   // seq_cst store: first half of the Dekker pattern with schedule_if_idle(),
   // request_stop() and raise(); the loads below are the second half.
   scheduled_.store(false, std::memory_order_seq_cst);
   bool more = (mail_counts && (!drained || !mailbox_.nothing_claimed())) ||
               life_.load(std::memory_order_seq_cst) == life::stop_requested ||
-              signals_.load(std::memory_order_seq_cst) != 0;
+              signals_.load(std::memory_order_seq_cst) != 0 || wakes_pending(tasks);
   // seq_cst exchange: a sender may have claimed the turn since our store.
   if (more && !scheduled_.exchange(true, std::memory_order_seq_cst)) {
     if (used_whole_turn)

@@ -9,6 +9,7 @@
 #include "courier/runtime/detail/actor_cell.hpp"
 #include "courier/runtime/monitor.hpp"
 #include "courier/runtime/supervision.hpp"
+#include "courier/runtime/task.hpp"
 
 namespace courier {
 
@@ -101,6 +102,7 @@ class actor {
   }
 
  private:
+  friend void detail::start_task(actor& self, detail::task_frame f);
   detail::actor_cell* cell_;
 };
 
@@ -122,12 +124,15 @@ struct constructing_scope {
 template <class A, class M>
 concept handles_message = requires(A& a, const M& m) { a.on(m); };
 
-/// Calls `on(m)`; a non-void result is the reply to a request.
+/// Calls `on(m)`; a non-void result is the reply to a request. A coroutine
+/// handler (a courier::task) is started; the task's value is the reply.
 template <class A, class M>
 void invoke(actor& self, const message& m) {
   using R = decltype(static_cast<A&>(self).on(m.template as<M>()));
   if constexpr (std::is_void_v<R>) {
     static_cast<A&>(self).on(m.template as<M>());
+  } else if constexpr (is_task<R>) {
+    start_task(self, static_cast<A&>(self).on(m.template as<M>()).release());
   } else {
     R r = static_cast<A&>(self).on(m.template as<M>());
     const message_meta* meta = m.meta();
@@ -179,6 +184,7 @@ class cell_impl final : public actor_cell {
 
  private:
   void destruct() noexcept override {
+    drop_tasks();  // a suspended handler coroutine refers to the behaviour
     if (behaviour_ != nullptr) std::launder(reinterpret_cast<A*>(&storage_))->~A();
     behaviour_ = nullptr;
   }

@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <string>
 #include <vector>
@@ -20,6 +21,8 @@ class actor;
 namespace courier::detail {
 
 struct lifecycle_state;
+struct task_state;
+struct task_frame;
 
 /// Calls the handler for a message's type on a behaviour.
 using handler_fn = void (*)(actor& self, const message& msg);
@@ -113,10 +116,21 @@ class actor_cell : public runnable, public uses_courier_allocator {
   /// Fails this actor on its next turn with a child's error. @threadsafe
   void escalate(std::string what) noexcept;
 
+  // Coroutine handlers (task.cpp). See runtime/task.hpp.
+
+  /// Runs handler coroutine `f` until it first suspends or ends; rethrows its
+  /// exception. @pre called by a handler, in this actor's turn.
+  void begin_task(task_frame f);
+  /// Resumes the coroutine waiting for waker `id` in this actor's next turn. @threadsafe
+  void wake_task(std::uint64_t id) noexcept;
+
  protected:
   virtual ~actor_cell();
   /// Destroys the behaviour; the cell stays.
   virtual void destruct() noexcept = 0;
+  /// Destroys every suspended handler coroutine; their messages become dead
+  /// letters (`stopped`). Called before the behaviour is destroyed.
+  void drop_tasks() noexcept;
   actor* behaviour_ = nullptr;
 
  private:
@@ -156,8 +170,20 @@ class actor_cell : public runnable, public uses_courier_allocator {
   void retire(mail_node* n) noexcept;
   void fail(mail_hook* h, std::string what) noexcept;
   mail_hook* pop() noexcept;
+  task_state& tasks();
+  bool adopt_task(mail_hook* h) noexcept;
+  void resume_woken() noexcept;
+  void resume_task(task_frame f) noexcept;
+  void end_task(task_frame f, std::exception_ptr error) noexcept;
+  void free_tasks() noexcept;
+  /// A suspended plain task holds the mailbox: no message is handled until it ends.
+  [[nodiscard]] bool mail_held() const noexcept;
+  /// Whether a waker of `tasks` (may be null) woke a coroutine since the last resume_woken().
+  [[nodiscard]] static bool wakes_pending(const task_state* tasks) noexcept;
+
 
   friend class system_core;
+  friend class task_promise_base;
   actor_cell* prev_ = nullptr;  // the core's registry of live cells
   actor_cell* next_ = nullptr;
 
@@ -174,6 +200,7 @@ class actor_cell : public runnable, public uses_courier_allocator {
   bool suspended_ = false;        // turn-owned: waiting out a restart backoff
   std::uint32_t idle_turn_hits_ = 0;  // turn-owned: idle_timeout messages this turn
   std::atomic<lifecycle_state*> lifecycle_{nullptr};
+  task_state* tasks_ = nullptr;  // turn-owned pointer, set once; see task_state for its fields
 };
 
 }  // namespace courier::detail
