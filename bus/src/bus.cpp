@@ -70,6 +70,7 @@ struct bus_core {
   std::atomic<sub_id> next_id{1};
   std::atomic<std::uint64_t> published{0}, unroutable{0}, late_replies{0}, requests{0},
       request_timeouts{0};
+  std::atomic<std::uint64_t> cancelled{0};  // requests whose awaiting coroutine was destroyed
 
   std::vector<std::shared_ptr<sub_state>> lookup(const std::vector<sub_id>& ids) const {
     std::vector<std::shared_ptr<sub_state>> out;
@@ -256,6 +257,11 @@ void request_base::expire(errc why, const char* text) noexcept {
   complete_error(why, text);
 }
 
+void request_base::abandon() noexcept {
+  core->cancelled.fetch_add(1, std::memory_order_relaxed);
+  if (claim()) timers->cancel(timer);  // else it completed already; the outcome is dropped
+}
+
 }  // namespace detail
 
 std::uint64_t delivery::subscription() const noexcept { return (*sub_)->id; }
@@ -400,7 +406,7 @@ void bus::send_request(message_ptr msg, envelope& env, std::shared_ptr<detail::r
 
 bus_stats bus::stats() const noexcept {
   return bus_stats{core_->published.load(), core_->unroutable.load(), core_->late_replies.load(),
-                   core_->requests.load(), core_->request_timeouts.load()};
+                   core_->requests.load(), core_->request_timeouts.load(), core_->cancelled.load()};
 }
 
 bus_metrics bus::metrics() const {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "courier/bus/await.hpp"
 #include "courier/bus/bus.hpp"
 #include "courier/bus/dedupe.hpp"
 #include "courier/bus/envelope.hpp"
@@ -8,3 +9,4 @@
 #include "courier/bus/subject.hpp"
 #include "courier/runtime.hpp"
 #include "courier/runtime/delayed.hpp"
+#include "courier/runtime/task.hpp"

@@ -68,6 +68,9 @@ struct bus_stats {
   std::uint64_t late_replies = 0;
   std::uint64_t requests = 0;
   std::uint64_t request_timeouts = 0;
+  /// Requests awaited by a coroutine handler that was destroyed (its actor
+  /// stopped or restarted) before it resumed; their outcome was dropped.
+  std::uint64_t cancelled = 0;
 };
 
 /// Published on `courier.dead_letter.<subject>` for a message no subscriber could take.
@@ -94,6 +97,9 @@ struct sub_state;
 struct request_base;
 struct subject_counters;
 }  // namespace detail
+
+template <class R>
+class request_awaitable;
 
 /// Unsubscribes when destroyed (or on unsubscribe()).
 class subscription {
@@ -238,12 +244,21 @@ class bus {
     send_request(message_ptr::adopt(msg), msg->env(), std::move(pending), timeout);
   }
 
+  /// Awaitable form, for a coroutine handler (a courier::task): the handler
+  /// suspends without blocking its worker and resumes, in its actor's turn, with
+  /// the reply or the error; see courier/bus/await.hpp. @threadsafe
+  template <class R, class Q>
+  request_awaitable<R> co_request(std::string_view subject, Q&& q, duration timeout);
+
   [[nodiscard]] bus_stats stats() const noexcept;
   /// Counters per subject and per subscription, and request latencies. @threadsafe
   [[nodiscard]] bus_metrics metrics() const;
   [[nodiscard]] system& sys() const noexcept { return sys_; }
 
  private:
+  template <class R>
+  friend class request_awaitable;
+
   template <class T>
   static std::string_view type_name_of() {
     if constexpr (requires { T::type_name; }) return T::type_name;
@@ -284,6 +299,8 @@ struct request_base : reply_channel, std::enable_shared_from_this<request_base> 
   void reply(message_ptr response) noexcept final;
   void fail(const char* what) noexcept final;
   void expire(errc why, const char* text = "") noexcept;
+  /// Its awaiting coroutine is gone: counts it cancelled and stops its timer.
+  void abandon() noexcept;
 
   virtual void complete_value(const message& response) noexcept = 0;
   virtual void complete_error(errc why, std::string text) noexcept = 0;
@@ -329,3 +346,5 @@ std::shared_ptr<detail::request_base> bus::make_request(std::function<void(reply
 }
 
 }  // namespace courier
+
+#include "courier/bus/await.hpp"  // defines bus::co_request
