@@ -57,7 +57,10 @@ bool actor_cell::try_add_ref() noexcept {
 
 mail_hook* actor_cell::pop() noexcept {
   // Only mail_hooks are ever pushed; the queue's own stub is never returned.
-  return static_cast<mail_hook*>(mailbox_.pop());
+  auto* h = static_cast<mail_hook*>(mailbox_.pop());
+  if (metrics_registry* reg = core_->metrics(); reg != nullptr && h != nullptr)
+    count_pop(*reg, *this, depth_, h, mailbox_);
+  return h;
 }
 
 message_ptr actor_cell::take(mail_hook* h) noexcept {
@@ -86,6 +89,7 @@ bool actor_cell::enqueue(mail_hook* h) noexcept {
     core_->dead_letter(take(h), this, dead_letter_reason::stopped);
     return false;
   }
+  if (metrics_registry* reg = core_->metrics()) bump(reg->local().of(metrics_type()).enqueued);
   mailbox_.push(h);
   schedule_if_idle();
   return true;
@@ -149,6 +153,7 @@ void actor_cell::handle(mail_hook* h) noexcept {
   bool threw = false;
   {
     current_message_scope scope{&m};
+    const handler_timer timer{core_->metrics(), *this};
     try {
       if (on_idle)
         on_idle();

@@ -182,6 +182,7 @@ void actor_cell::rebuild() noexcept {
     destruct();  // no-op unless a restart was requested while running
     l->rebuild(*this);
     l->built_at = core_->timers().now();
+    if (metrics_registry* reg = core_->metrics()) bump(reg->local().of(metrics_type()).restarts);
     return;
   } catch (const std::exception& e) {
     error = e.what();

@@ -8,6 +8,8 @@ namespace courier {
 
 system::system(system_config cfg) {
   if (cfg.throughput == 0) throw std::invalid_argument("system_config::throughput must be positive");
+  if (cfg.metrics && cfg.metrics_time_every == 0)
+    throw std::invalid_argument("system_config::metrics_time_every must be positive");
   executor* exec = cfg.exec;
   if (exec == nullptr) {
     owned_exec_ = std::make_unique<thread_pool>(thread_pool::config{.workers = cfg.workers});
@@ -19,6 +21,7 @@ system::system(system_config cfg) {
     timers_ = owned_timers_.get();
   }
   core_ = new detail::system_core(*exec, *timers_, cfg.throughput, std::move(cfg.on_dead_letter));
+  if (cfg.metrics) core_->enable_metrics(cfg.metrics_time_every);
 }
 
 system::~system() {

@@ -11,6 +11,8 @@ namespace courier::detail {
 
 void system_core::dead_letter(message_ptr msg, actor_cell* receiver, dead_letter_reason why) noexcept {
   dead_[static_cast<std::size_t>(why)].fetch_add(1, std::memory_order_relaxed);
+  if (metrics_ != nullptr && receiver != nullptr)
+    bump(metrics_->local().of(receiver->metrics_type()).dead[static_cast<std::size_t>(why)]);
   const bool to_sink = sink_ && !detached();
   if (!to_sink && hub_->empty()) return;
   actor_ref to;

@@ -7,6 +7,7 @@
 #include "courier/runtime/actor.hpp"
 #include "courier/runtime/dead_letter.hpp"
 #include "courier/runtime/executor.hpp"
+#include "courier/runtime/metrics.hpp"
 #include "courier/runtime/timers.hpp"
 
 namespace courier {
@@ -25,6 +26,10 @@ struct system_config {
   /// Sees every dead letter, on the thread that produced it. More sinks can
   /// be added at run time with system::subscribe_dead_letters().
   dead_letter_sink on_dead_letter = {};
+  /// Keep per-actor-type counters (system::metrics(); docs/runtime.md, "Metrics").
+  bool metrics = false;
+  /// With metrics on, time 1 in this many handler calls per thread (1: all).
+  std::uint32_t metrics_time_every = 256;
 };
 
 /// An actor system: the executor its actors run on, and their dead letters.
@@ -74,6 +79,9 @@ class system {
 
   /// Dead letters so far, by reason. @threadsafe
   [[nodiscard]] dead_letter_counts dead_letters() const noexcept { return core_->dead_letters(); }
+
+  /// This system's metrics: snapshot() and to_prometheus(). @threadsafe
+  [[nodiscard]] metrics_view metrics() const noexcept { return metrics_view{*core_}; }
 
   /// Actors spawned so far. @threadsafe
   [[nodiscard]] std::uint64_t spawned() const noexcept {

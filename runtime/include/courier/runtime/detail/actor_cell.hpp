@@ -10,6 +10,7 @@
 #include "courier/runtime/actor_ref.hpp"
 #include "courier/runtime/detail/system_core.hpp"
 #include "courier/runtime/executor.hpp"
+#include "courier/runtime/detail/metrics_registry.hpp"
 #include "courier/runtime/memory.hpp"
 #include "courier/runtime/mpsc_queue.hpp"
 #include "courier/runtime/supervision.hpp"
@@ -48,10 +49,16 @@ class dispatch_table {
   [[nodiscard]] handler_fn find(type_id t) const noexcept {
     return t < handlers_.size() && handlers_[t] != nullptr ? handlers_[t] : fallback_;
   }
+  /// The actor type's metrics index; registered from `cell`'s type on first use.
+  template <class Cell>
+  [[nodiscard]] std::uint32_t metrics_type(const Cell& cell) const noexcept {
+    return metrics_type_.get(cell);
+  }
 
  private:
   std::vector<handler_fn> handlers_;  // indexed by type id; ids are dense
   handler_fn fallback_ = nullptr;
+  actor_type_slot metrics_type_;
 };
 
 /// The runtime half of an actor: its mailbox, its scheduling state and a
@@ -72,6 +79,8 @@ class actor_cell : public runnable, public uses_courier_allocator {
   void request_stop(exit_reason why = exit_reason::stopped, std::string what = {}) noexcept;
   [[nodiscard]] life state() const noexcept { return life_.load(std::memory_order_acquire); }
   [[nodiscard]] system_core& core() const noexcept { return *core_; }
+  /// This actor's type index in the metrics. @threadsafe
+  [[nodiscard]] std::uint32_t metrics_type() const noexcept { return table_->metrics_type(*this); }
 
   void add_ref() noexcept { refs_.fetch_add(1, std::memory_order_relaxed); }
   /// A new handle to this cell.
@@ -200,6 +209,7 @@ class actor_cell : public runnable, public uses_courier_allocator {
   bool suspended_ = false;        // turn-owned: waiting out a restart backoff
   std::uint32_t idle_turn_hits_ = 0;  // turn-owned: idle_timeout messages this turn
   std::atomic<lifecycle_state*> lifecycle_{nullptr};
+  mailbox_depth_probe depth_;  // turn-owned; used only when metrics are on
   task_state* tasks_ = nullptr;  // turn-owned pointer, set once; see task_state for its fields
 };
 

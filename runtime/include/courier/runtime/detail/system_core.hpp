@@ -8,6 +8,7 @@
 
 #include "courier/runtime/dead_letter.hpp"
 #include "courier/runtime/detail/dead_letter_hub.hpp"
+#include "courier/runtime/detail/metrics_registry.hpp"
 #include "courier/runtime/executor.hpp"
 #include "courier/runtime/timers.hpp"
 
@@ -29,6 +30,10 @@ class system_core {
   /// Sinks subscribed to dead letters at run time.
   [[nodiscard]] const std::shared_ptr<dead_letter_hub>& hub() const noexcept { return hub_; }
   [[nodiscard]] std::uint32_t throughput() const noexcept { return throughput_; }
+  /// Per-thread metric shards, or nullptr when metrics are off.
+  [[nodiscard]] metrics_registry* metrics() const noexcept { return metrics_.get(); }
+  /// Turns metrics on, timing 1 in `time_every` handler calls. @pre before any actor is spawned.
+  void enable_metrics(std::uint32_t time_every) { metrics_ = std::make_unique<metrics_registry>(time_every); }
 
   /// True once shutdown began: sends and queued messages become dead letters.
   [[nodiscard]] bool stopping() const noexcept { return stopping_.load(std::memory_order_acquire); }
@@ -78,6 +83,7 @@ class system_core {
   std::atomic<bool> stopping_{false};
   std::atomic<bool> detached_{false};
   std::array<std::atomic<std::uint64_t>, dead_letter_reason_count> dead_{};
+  std::unique_ptr<metrics_registry> metrics_;
 };
 
 }  // namespace courier::detail

@@ -1,0 +1,154 @@
+// Reading a system's metrics: summing the per-thread shards into a snapshot,
+// and writing a snapshot in the Prometheus exposition format.
+#include "courier/runtime/metrics.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <map>
+
+#include "courier/runtime/detail/metrics_registry.hpp"
+#include "courier/runtime/detail/system_core.hpp"
+
+namespace courier {
+namespace {
+
+struct type_sum {
+  std::uint64_t enqueued = 0;
+  std::uint64_t dequeued = 0;
+  actor_metrics m;
+};
+
+void add(type_sum& to, const detail::type_counters& c) {
+  auto get = [](const std::atomic<std::uint64_t>& a) { return a.load(std::memory_order_relaxed); };
+  to.enqueued += get(c.enqueued);
+  to.dequeued += get(c.dequeued);
+  to.m.handled += get(c.handled);
+  to.m.mailbox_depth_max = std::max(to.m.mailbox_depth_max, get(c.depth_max));
+  to.m.restarts += get(c.restarts);
+  for (std::size_t r = 0; r < c.dead.size(); ++r) to.m.dead_letters.by_reason[r] += get(c.dead[r]);
+  c.handler_ns.add_to(to.m.handler_ns);
+}
+
+void add_to_total(actor_metrics& total, const actor_metrics& t) {
+  total.handled += t.handled;
+  total.mailbox_depth += t.mailbox_depth;
+  total.mailbox_depth_max = std::max(total.mailbox_depth_max, t.mailbox_depth_max);
+  total.restarts += t.restarts;
+  total.handler_ns.merge(t.handler_ns);
+}
+
+std::vector<actor_metrics> sum_types(const detail::metrics_registry& reg) {
+  std::map<std::uint32_t, type_sum> by_index;
+  reg.for_each_shard([&](const detail::metrics_shard& shard) {
+    for (std::uint32_t i = 1; i <= detail::max_actor_types; ++i)
+      if (const detail::type_counters* c = shard.peek(i)) add(by_index[i], *c);
+  });
+  std::vector<actor_metrics> out;
+  out.reserve(by_index.size());
+  for (auto& [index, sum] : by_index) {
+    // Shards are read one after another while actors run, so a message
+    // counted as taken may not be counted as sent yet.
+    sum.m.mailbox_depth = sum.enqueued > sum.dequeued ? sum.enqueued - sum.dequeued : 0;
+    sum.m.type = detail::actor_type_name(index);
+    out.push_back(std::move(sum.m));
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.type < b.type; });
+  return out;
+}
+
+using kind = prometheus_writer::kind;
+
+// Bucket upper bounds exported for handler times: 2^k - 1 ns for odd k from
+// 5 to 33 (31 ns to 8.6 s). Each is a bucket edge of courier::histogram, so
+// the cumulative counts are exact.
+constexpr std::array<std::uint64_t, 15> handler_bounds = [] {
+  std::array<std::uint64_t, 15> b{};
+  for (std::size_t i = 0; i < b.size(); ++i) b[i] = (std::uint64_t{1} << (5 + 2 * i)) - 1;
+  return b;
+}();
+
+void write_system(prometheus_writer& w, const metrics_snapshot& s) {
+  w.family("courier_actors_spawned_total", kind::counter, "Actors spawned so far.");
+  w.sample({}, s.spawned);
+  w.family("courier_actors_live", kind::gauge, "Actor cells still allocated.");
+  w.sample({}, s.live_actors);
+  w.family("courier_timers_pending", kind::gauge, "Timers started and neither fired nor cancelled.");
+  w.sample({}, s.timers_pending);
+  w.family("courier_dead_letters_total", kind::counter, "Messages that could not be handled, by reason.");
+  for (std::size_t r = 0; r < dead_letter_reason_count; ++r)
+    w.sample({{"reason", to_string(static_cast<dead_letter_reason>(r))}}, s.total.dead_letters.by_reason[r]);
+}
+
+// One family per figure of actor_metrics: the system total without labels
+// (prefix "courier_") or per type with an actor_type label ("courier_actor_").
+void write_figures(prometheus_writer& w, const metrics_snapshot& s, bool per_type) {
+  const std::string p = per_type ? "courier_actor_" : "courier_";
+  const std::string scope = per_type ? " of actors of this type" : " of all actors";
+  std::vector<const actor_metrics*> rows;
+  if (per_type)
+    for (const auto& t : s.types) rows.push_back(&t);
+  else
+    rows.push_back(&s.total);
+  auto labels_of = [&](const actor_metrics& m) {
+    return per_type ? std::vector<prometheus_writer::label>{{"actor_type", m.type}}
+                    : std::vector<prometheus_writer::label>{};
+  };
+  auto each = [&](auto&& fn) {
+    for (const actor_metrics* m : rows) fn(*m, labels_of(*m));
+  };
+  w.family(p + "messages_handled_total", kind::counter, "Handler calls" + scope + ".");
+  each([&](const actor_metrics& m, const auto& ls) { w.sample(ls, m.handled); });
+  w.family(p + "mailbox_depth", kind::gauge, "Messages queued now in the mailboxes" + scope + ".");
+  each([&](const actor_metrics& m, const auto& ls) { w.sample(ls, m.mailbox_depth); });
+  w.family(p + "mailbox_depth_max", kind::gauge, "Deepest one mailbox" + scope + " was when a message left it.");
+  each([&](const actor_metrics& m, const auto& ls) { w.sample(ls, m.mailbox_depth_max); });
+  w.family(p + "restarts_total", kind::counter, "Supervised restarts" + scope + ".");
+  each([&](const actor_metrics& m, const auto& ls) { w.sample(ls, m.restarts); });
+  w.family(p + "handler_seconds", kind::histogram,
+           fmt::format("Handler wall time{}, sampled: 1 in {} calls per thread is timed.", scope,
+                       s.handler_time_every));
+  each([&](const actor_metrics& m, const auto& ls) { w.histogram(ls, m.handler_ns, handler_bounds, 1e-9); });
+  if (!per_type) return;
+  w.family("courier_actor_dead_letters_total", kind::counter, "Dead letters addressed to actors of this type, by reason.");
+  each([&](const actor_metrics& m, auto ls) {
+    for (std::size_t r = 0; r < dead_letter_reason_count; ++r) {
+      ls.resize(1);
+      ls.push_back({"reason", to_string(static_cast<dead_letter_reason>(r))});
+      w.sample(ls, m.dead_letters.by_reason[r]);
+    }
+  });
+}
+
+}  // namespace
+
+void write_prometheus(prometheus_writer& w, const metrics_snapshot& s) {
+  write_system(w, s);
+  if (!s.enabled) return;
+  write_figures(w, s, false);
+  write_figures(w, s, true);
+}
+
+metrics_snapshot metrics_view::snapshot() const {
+  metrics_snapshot s;
+  s.spawned = core_->spawned.load(std::memory_order_relaxed);
+  s.live_actors = core_->live_cells();
+  s.timers_pending = core_->timers().pending();
+  s.total.dead_letters = core_->dead_letters();
+  const detail::metrics_registry* reg = core_->metrics();
+  if (reg == nullptr) return s;
+  s.enabled = true;
+  s.handler_time_every = reg->time_every();
+  s.types = sum_types(*reg);
+  for (const auto& t : s.types) add_to_total(s.total, t);
+  return s;
+}
+
+std::string metrics_view::to_prometheus() const {
+  prometheus_writer w;
+  write_prometheus(w, snapshot());
+  return std::move(w).take();
+}
+
+}  // namespace courier
