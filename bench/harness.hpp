@@ -14,6 +14,7 @@ namespace courier::bench {
 
 struct options {
   bool quick = false;  ///< Run a short version of the workload (CI smoke).
+  bool metrics = false;  ///< Turn on the runtime's metrics (system_config::metrics) where a scenario supports it.
 };
 
 struct result {

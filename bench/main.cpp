@@ -58,10 +58,14 @@ result measure_idle_cpu(const options& o) {
 
 namespace {
 
-std::string to_json(const entry& e, const result& r) {
+// Scenarios whose Courier implementation reads options::metrics.
+bool supports_metrics(const entry& e) { return e.scenario == "pingpong" && e.impl == "courier"; }
+
+std::string to_json(const entry& e, const result& r, bool metrics) {
   std::string s = fmt::format(R"({{"scenario":"{}","impl":"{}","ops":{},"seconds":{:.6f},"ops_per_sec":{:.1f})",
                               e.scenario, e.impl, r.ops, r.seconds,
                               r.seconds > 0 ? static_cast<double>(r.ops) / r.seconds : 0.0);
+  if (metrics && supports_metrics(e)) s += R"(,"metrics":true)";
   if (r.p50_ns) s += fmt::format(R"(,"p50_ns":{:.1f})", *r.p50_ns);
   if (r.p99_ns) s += fmt::format(R"(,"p99_ns":{:.1f})", *r.p99_ns);
   if (r.bytes_per_actor) s += fmt::format(R"(,"bytes_per_actor":{:.1f})", *r.bytes_per_actor);
@@ -81,9 +85,9 @@ double median(std::vector<double> v) {
   return v.empty() ? 0 : v[v.size() / 2];
 }
 
-std::string run_child(const std::string& self, const entry& e, bool quick) {
-  std::string cmd = fmt::format("'{}' --scenario {} --impl {}{}", self, e.scenario, e.impl,
-                                quick ? " --quick" : "");
+std::string run_child(const std::string& self, const entry& e, bool quick, bool metrics) {
+  std::string cmd = fmt::format("'{}' --scenario {} --impl {}{}{}", self, e.scenario, e.impl,
+                                quick ? " --quick" : "", metrics ? " --metrics" : "");
   std::FILE* p = ::popen(cmd.c_str(), "r");
   if (p == nullptr) throw std::runtime_error("cannot run " + cmd);
   std::string out;
@@ -104,7 +108,9 @@ std::string headline(const std::string& scenario, bool& lower_is_better) {
   return "ops_per_sec";
 }
 
-int compare(const std::string& self, const std::string& scenario, int runs, bool quick) {
+// With `metrics`, every implementation that supports it also runs with
+// metrics on, reported as "<impl>_metrics", so the summary gives the ratio.
+int compare(const std::string& self, const std::string& scenario, int runs, bool quick, bool metrics) {
   std::map<std::string, std::vector<double>> figures;
   // Rounds interleave the implementations, so a burst of load on a noisy
   // machine lands on all of them rather than on one implementation's runs.
@@ -113,10 +119,13 @@ int compare(const std::string& self, const std::string& scenario, int runs, bool
       if (scenario != "all" && e.scenario != scenario) continue;
       bool lower = false;
       std::string key = headline(e.scenario, lower);
-      std::string line = run_child(self, e, quick);
-      std::puts(line.c_str());
-      std::fflush(stdout);
-      if (auto v = field(line, key)) figures[e.scenario + "/" + e.impl].push_back(*v);
+      for (bool on : {false, true}) {
+        if (on && !(metrics && supports_metrics(e))) continue;
+        std::string line = run_child(self, e, quick, on);
+        std::puts(line.c_str());
+        std::fflush(stdout);
+        if (auto v = field(line, key)) figures[e.scenario + "/" + e.impl + (on ? "_metrics" : "")].push_back(*v);
+      }
     }
   }
   std::map<std::string, double> medians;
@@ -143,8 +152,8 @@ int compare(const std::string& self, const std::string& scenario, int runs, bool
 
 int usage() {
   std::fputs(
-      "usage: courier-bench --scenario NAME --impl IMPL [--quick]\n"
-      "       courier-bench --compare NAME|all [--runs N] [--quick]\n"
+      "usage: courier-bench --scenario NAME --impl IMPL [--quick] [--metrics]\n"
+      "       courier-bench --compare NAME|all [--runs N] [--quick] [--metrics]\n"
       "       courier-bench --list\n",
       stderr);
   return 2;
@@ -156,7 +165,7 @@ int usage() {
 int main(int argc, char** argv) {
   using namespace courier::bench;
   std::string scenario, impl, compare_what;
-  bool quick = false, list = false;
+  bool quick = false, list = false, metrics = false;
   int runs = 5;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -166,6 +175,7 @@ int main(int argc, char** argv) {
     else if (a == "--compare") compare_what = value();
     else if (a == "--runs") runs = std::max(1, std::atoi(value().c_str()));
     else if (a == "--quick") quick = true;
+    else if (a == "--metrics") metrics = true;
     else if (a == "--list") list = true;
     else return usage();
   }
@@ -182,12 +192,12 @@ int main(int argc, char** argv) {
       char self[4096];
       ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
       if (n <= 0) throw std::runtime_error("cannot find my own executable");
-      return compare(std::string(self, static_cast<std::size_t>(n)), compare_what, runs, quick);
+      return compare(std::string(self, static_cast<std::size_t>(n)), compare_what, runs, quick, metrics);
     }
     for (const entry& e : all) {
       if (e.scenario != scenario || e.impl != impl) continue;
-      result r = e.fn(options{.quick = quick});
-      std::puts(to_json(e, r).c_str());
+      result r = e.fn(options{.quick = quick, .metrics = metrics});
+      std::puts(to_json(e, r, metrics).c_str());
       return 0;
     }
   } catch (const std::exception& ex) {
