@@ -7,6 +7,7 @@
 #include <shared_mutex>
 #include <unordered_map>
 
+#include "courier/bus/codec.hpp"
 #include "courier/bus/flat_dedupe.hpp"
 #include "courier/bus/router.hpp"
 #include "subject_table.hpp"
@@ -23,6 +24,8 @@ struct sub_state {
   subscribe_options opts;
   bool responder = false;
   bool owns_target = false;  // a callback subscription's actor, stopped on unsubscribe
+  tap_fn tap;                  // set for a tap: any type, called on the publishing thread
+  request_tap_fn on_request;   // a tap's taker of requests no local responder serves
   bus_core* core = nullptr;
   std::atomic<bool> active{true};
   std::atomic<std::uint64_t> rr{0};  // round-robin cursor when this is a group's first member
@@ -67,6 +70,7 @@ struct bus_core {
   subject_table subjects;
   mutable std::shared_mutex subs_mutex;
   std::unordered_map<sub_id, std::shared_ptr<sub_state>> subs;
+  codec_registry codecs;
   std::atomic<sub_id> next_id{1};
   std::atomic<std::uint64_t> published{0}, unroutable{0}, late_replies{0}, requests{0},
       request_timeouts{0};
@@ -99,6 +103,7 @@ struct bus_core {
   /// Every delivery starts here: through the interceptor when one is set, else admit().
   /// `tally`, when given, counts the subject's deliveries for the caller to add up once.
   errc deliver(const std::shared_ptr<sub_state>& s, const message_ptr& msg, std::uint64_t* tally) {
+    if (s->tap) return s->tap(msg);
     if (cfg.intercept) return cfg.intercept(courier::delivery{s, msg});
     return admit(s, msg, tally);
   }
@@ -122,6 +127,31 @@ struct bus_core {
     (subject_of(m).*by_subject).fetch_add(1, std::memory_order_relaxed);
   }
   void pump(const std::shared_ptr<sub_state>& s);
+
+  /// Adds `s` to the subscriptions and the router; errc::invalid_subject for a bad pattern.
+  errc enroll(const std::shared_ptr<sub_state>& s) {
+    {
+      std::unique_lock lock{subs_mutex};
+      subs.emplace(s->id, s);
+    }
+    if (auto added = routes.add(s->pattern, s->id); !added) {
+      std::unique_lock lock{subs_mutex};
+      subs.erase(s->id);
+      return added.error();
+    }
+    return errc::ok;
+  }
+
+  /// A request no local responder serves goes to the first tap that takes requests.
+  void unserved(const std::vector<std::shared_ptr<sub_state>>& matched, const message_ptr& msg,
+                const std::shared_ptr<request_base>& pending, duration timeout) {
+    for (const auto& s : matched)
+      if (s->on_request && s->active.load(std::memory_order_acquire)) {
+        pending->timer = sys.timers().start_after(timeout, [pending] { pending->expire(errc::timeout, ""); });
+        return s->on_request(msg, pending);
+      }
+    pending->expire(errc::no_responders, "");
+  }
 };
 
 subscription_metrics metrics_of(sub_state& s) {
@@ -318,15 +348,9 @@ result<subscription> bus::subscribe_erased(std::string_view pattern, type_id typ
     s->dedupe = s->own_dedupe.get();
   }
   s->opts = std::move(opts);
-  {
-    std::unique_lock lock{core_->subs_mutex};
-    core_->subs.emplace(s->id, s);
-  }
-  if (auto added = core_->routes.add(pattern, s->id); !added) {
-    std::unique_lock lock{core_->subs_mutex};
-    core_->subs.erase(s->id);
+  if (errc e = core_->enroll(s); e != errc::ok) {
     if (owns_target) target.stop();
-    return added.error();
+    return e;
   }
   return subscription{core_, std::move(s)};
 }
@@ -346,7 +370,7 @@ errc bus::publish_erased(message_ptr msg) {
   for (std::size_t i = 0; i < subs.size(); ++i) {
     auto& s = subs[i];
     if (!s->active.load(std::memory_order_acquire)) continue;
-    if (s->type != msg->type()) continue;
+    if (s->type != msg->type() && !s->tap) continue;
     if (!s->opts.queue_group.empty()) {
       const std::string& g = s->opts.queue_group;
       if (std::any_of(groups_done.begin(), groups_done.end(), [&](auto* d) { return *d == g; })) continue;
@@ -393,7 +417,7 @@ void bus::send_request(message_ptr msg, envelope& env, std::shared_ptr<detail::r
   auto subs = core_->lookup(*matched.value());
   for (auto& s : subs)
     if (s->responder && s->type == msg->type() && s->active.load(std::memory_order_acquire)) ++candidates;
-  if (candidates == 0) return pending->expire(errc::no_responders, "");
+  if (candidates == 0) return core_->unserved(subs, msg, pending, timeout);
   std::size_t pick = core_->requests.load(std::memory_order_relaxed) % candidates;
   for (auto& s : subs)
     if (s->responder && s->type == msg->type() && s->active.load(std::memory_order_acquire))
@@ -450,6 +474,34 @@ subscription_stats subscription::stats() const noexcept {
   return subscription_stats{s.delivered.load(), s.duplicates.load(),
                             s.dropped_newest.load() + s.dropped_oldest.load(), s.rejected.load(),
                             s.timed_out.load(), s.dead_lettered.load(), s.max_depth.load()};
+}
+
+codec_registry& bus::codecs() const noexcept { return core_->codecs; }
+
+void bus::dead_letter(const message_ptr& msg, std::string_view reason) { core_->dead_letter(msg, reason); }
+
+errc bus::request_message(const message_ptr& msg) {
+  auto matched = core_->routes.match(envelope_of(*msg)->subject);
+  if (!matched) return matched.error();
+  std::vector<std::shared_ptr<detail::sub_state>> responders;
+  for (auto& s : core_->lookup(*matched.value()))
+    if (s->responder && s->type == msg->type() && s->active.load(std::memory_order_acquire))
+      responders.push_back(std::move(s));
+  if (responders.empty()) return errc::no_responders;
+  auto pick = core_->requests.fetch_add(1, std::memory_order_relaxed) % responders.size();
+  return core_->deliver(responders[pick], msg, nullptr);
+}
+
+result<subscription> bus::tap(std::string_view pattern, tap_fn fn, request_tap_fn on_request) {
+  if (!fn) return errc::invalid_subject;
+  auto s = std::make_shared<detail::sub_state>();
+  s->id = core_->next_id.fetch_add(1, std::memory_order_relaxed);
+  s->pattern = pattern;
+  s->core = core_.get();
+  s->tap = std::move(fn);
+  s->on_request = std::move(on_request);
+  if (errc e = core_->enroll(s); e != errc::ok) return e;
+  return subscription{core_, std::move(s)};
 }
 
 }  // namespace courier

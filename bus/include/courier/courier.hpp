@@ -1,12 +1,17 @@
 #pragma once
 
 #include "courier/bus/await.hpp"
+#include "courier/bus/bridge.hpp"
+#include "courier/bus/bridge_binding.hpp"
 #include "courier/bus/bus.hpp"
+#include "courier/bus/codec.hpp"
 #include "courier/bus/dedupe.hpp"
 #include "courier/bus/envelope.hpp"
 #include "courier/bus/errc.hpp"
 #include "courier/bus/router.hpp"
 #include "courier/bus/subject.hpp"
+#include "courier/bus/wire.hpp"
+#include "courier/bus/wire_codec.hpp"
 #include "courier/runtime.hpp"
 #include "courier/runtime/delayed.hpp"
 #include "courier/runtime/task.hpp"

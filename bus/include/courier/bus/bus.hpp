@@ -98,6 +98,19 @@ struct request_base;
 struct subject_counters;
 }  // namespace detail
 
+class bridge;
+class bridge_binding;
+class codec_registry;
+struct bridge_binding_options;
+enum class bridge_direction : std::uint8_t;
+
+/// Sees a message on a tapped pattern, of any type, on the publishing thread;
+/// what it returns is what publish() reports for it.
+using tap_fn = std::function<errc(const message_ptr&)>;
+/// Takes over a request on a tapped pattern that no local responder serves;
+/// the request's timeout is already running.
+using request_tap_fn = std::function<void(const message_ptr&, const std::shared_ptr<detail::request_base>&)>;
+
 template <class R>
 class request_awaitable;
 
@@ -249,6 +262,24 @@ class bus {
   /// the reply or the error; see courier/bus/await.hpp. @threadsafe
   template <class R, class Q>
   request_awaitable<R> co_request(std::string_view subject, Q&& q, duration timeout);
+
+  /// Carries subjects matching `pattern` between this bus and `b` (see bridge_binding.hpp). @threadsafe
+  result<bridge_binding> bridge(std::string_view pattern, std::shared_ptr<courier::bridge> b, bridge_direction dir);
+  /// As above, with options. @threadsafe
+  result<bridge_binding> bridge(std::string_view pattern, std::shared_ptr<courier::bridge> b, bridge_direction dir,
+                                const bridge_binding_options& opts);
+  /// The codecs of the types that may cross this bus's bridges.
+  [[nodiscard]] codec_registry& codecs() const noexcept;
+  /// Publishes a message built elsewhere (a bridge's decoder), envelope included. @threadsafe
+  errc publish_message(message_ptr msg) { return publish_erased(std::move(msg)); }
+  /// Hands a request built elsewhere to one local responder; its envelope's reply
+  /// channel gets the answer. errc::no_responders when none serves it. @threadsafe
+  errc request_message(const message_ptr& msg);
+  /// Publishes `msg` on `<dead_letter_prefix>.<its subject>` with `reason`, if anyone listens. @threadsafe
+  void dead_letter(const message_ptr& msg, std::string_view reason);
+  /// Calls `fn` for every message of any type published on a subject matching `pattern`,
+  /// and `on_request` for requests there no local responder serves. @threadsafe
+  result<subscription> tap(std::string_view pattern, tap_fn fn, request_tap_fn on_request = {});
 
   [[nodiscard]] bus_stats stats() const noexcept;
   /// Counters per subject and per subscription, and request latencies. @threadsafe
