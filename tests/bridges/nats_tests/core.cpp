@@ -1,0 +1,144 @@
+// The NATS bridge over core NATS, against a real nats-server on loopback.
+#include <catch2/catch.hpp>
+
+#include <future>
+#include <set>
+
+#include "bridges/nats_support.hpp"
+
+using namespace courier;
+using courier::testing::core_config;
+using courier::testing::make_wire;
+using courier::testing::nats_server;
+using courier::testing::plain_wire;
+using courier::testing::request_sync;
+using courier::testing::wire_inbox;
+
+TEST_CASE("nats core: a subscriber gets the subject, headers in order and payload bytes unchanged") {
+  nats_server server;
+  nats_bridge nats{core_config(server)};
+  wire_inbox inbox;
+  auto sub = nats.subscribe("core.bytes.*", inbox.sink(), {});
+  REQUIRE(sub);
+  const std::string payload{"a\0b\xff\r\n", 6};
+  auto out = make_wire("core.bytes.one", payload, "id-1");
+  out.headers.emplace_back("x-app", "first");
+  out.headers.emplace_back("x-app", "second");
+  REQUIRE(nats.publish(out) == errc::ok);
+  REQUIRE(inbox.wait_for(1));
+  const auto got = inbox.messages().at(0);
+  CHECK(got.subject == "core.bytes.one");
+  CHECK(got.payload == payload);
+  CHECK(got.header(wire_header::id) == "id-1");
+  CHECK(got.header(wire_header::type) == "test.text/v1");
+  std::vector<std::string> app;
+  for (const auto& [k, v] : got.headers)
+    if (k == "x-app") app.push_back(v);
+  CHECK(app == std::vector<std::string>{"first", "second"});
+  CHECK(nats.stats().received == 1);
+}
+
+TEST_CASE("nats core: one publisher's messages arrive in publish order") {
+  nats_server server;
+  nats_bridge nats{core_config(server)};
+  wire_inbox inbox;
+  auto sub = nats.subscribe("core.order", inbox.sink(), {});
+  constexpr int count = 500;
+  for (int i = 0; i < count; ++i) REQUIRE(nats.publish(make_wire("core.order", std::to_string(i))) == errc::ok);
+  REQUIRE(inbox.wait_for(count));
+  const auto got = inbox.messages();
+  for (int i = 0; i < count; ++i) REQUIRE(got[static_cast<std::size_t>(i)].payload == std::to_string(i));
+}
+
+TEST_CASE("nats core: members of a queue group share the messages, each delivered once") {
+  nats_server server;
+  nats_bridge a{core_config(server)}, b{core_config(server)}, publisher{core_config(server)};
+  wire_inbox in_a, in_b;
+  auto sa = a.subscribe("core.work", in_a.sink(), {.queue_group = "workers"});
+  auto sb = b.subscribe("core.work", in_b.sink(), {.queue_group = "workers"});
+  constexpr std::size_t count = 200;
+  for (std::size_t i = 0; i < count; ++i)
+    REQUIRE(publisher.publish(make_wire("core.work", std::to_string(i))) == errc::ok);
+  REQUIRE(courier::testing::eventually([&] { return in_a.size() + in_b.size() >= count; }));
+  REQUIRE(publisher.flush(std::chrono::seconds{5}) == errc::ok);
+  std::set<std::string> seen;
+  for (const auto* in : {&in_a, &in_b})
+    for (const auto& m : in->messages()) CHECK(seen.insert(m.payload).second);
+  CHECK(seen.size() == count);
+  // NATS picks a member at random: both get some with probability 1 - 2^-199.
+  CHECK(in_a.size() > 0);
+  CHECK(in_b.size() > 0);
+}
+
+TEST_CASE("nats core: a request gets the reply its responder publishes to the inbox") {
+  nats_server server;
+  nats_bridge client{core_config(server)}, service{core_config(server)};
+  auto sub = service.subscribe(
+      "core.echo",
+      [&service](wire_message m, settle_fn) {
+        (void)service.publish(plain_wire(m.reply_to, "echo:" + m.payload));
+      },
+      {});
+  auto r = request_sync(client, make_wire("core.echo", "hi"), std::chrono::seconds{5});
+  REQUIRE(r.has_value());
+  CHECK(r.value().payload == "echo:hi");
+}
+
+TEST_CASE("nats core: a request nobody serves fails with no_responders, not a timeout") {
+  nats_server server;
+  nats_bridge client{core_config(server)};
+  const auto start = std::chrono::steady_clock::now();
+  CHECK(request_sync(client, make_wire("core.nobody", "hi"), std::chrono::seconds{30}).error() ==
+        errc::no_responders);
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds{10});
+}
+
+TEST_CASE("nats core: a request whose responder stays silent times out, and its late reply is counted") {
+  nats_server server;
+  nats_bridge client{core_config(server)}, service{core_config(server)};
+  std::promise<std::string> asked;
+  auto sub = service.subscribe(
+      "core.slow", [&asked](wire_message m, settle_fn) { asked.set_value(m.reply_to); }, {});
+  CHECK(request_sync(client, make_wire("core.slow", "hi"), std::chrono::milliseconds{50}).error() == errc::timeout);
+  auto inbox = asked.get_future();
+  REQUIRE(inbox.wait_for(std::chrono::seconds{10}) == std::future_status::ready);
+  REQUIRE(service.publish(plain_wire(inbox.get(), "late")) == errc::ok);
+  CHECK(courier::testing::eventually([&] { return client.stats().late_replies == 1; }));
+}
+
+TEST_CASE("nats core: headers that would break the NATS header block are refused") {
+  nats_server server;
+  nats_bridge nats{core_config(server)};
+  auto bad_value = make_wire("core.bad", "x");
+  bad_value.headers.emplace_back("x-inject", "a\r\nCourier-Type: evil/v1");
+  CHECK(nats.publish(bad_value) == errc::bad_message);
+  auto bad_name = make_wire("core.bad", "x");
+  bad_name.headers.emplace_back("x name", "v");
+  CHECK(nats.publish(bad_name) == errc::bad_message);
+  CHECK(nats.stats().rejected == 2);
+}
+
+TEST_CASE("nats core: a cancelled subscription delivers nothing more") {
+  nats_server server;
+  nats_bridge nats{core_config(server)};
+  wire_inbox inbox;
+  auto sub = nats.subscribe("core.cancel", inbox.sink(), {});
+  REQUIRE(sub);
+  REQUIRE(nats.publish(make_wire("core.cancel", "1")) == errc::ok);
+  REQUIRE(inbox.wait_for(1));
+  sub.value().cancel();
+  wire_inbox witness;
+  auto w = nats.subscribe("core.cancel", witness.sink(), {});
+  REQUIRE(nats.publish(make_wire("core.cancel", "2")) == errc::ok);
+  REQUIRE(witness.wait_for(1));
+  CHECK(inbox.size() == 1);
+}
+
+TEST_CASE("nats: closed bridge refuses work with errc::disconnected") {
+  nats_server server;
+  nats_bridge nats{core_config(server)};
+  nats.close();
+  CHECK(nats.publish(make_wire("core.closed", "x")) == errc::disconnected);
+  CHECK(nats.subscribe("core.closed", [](wire_message, settle_fn) {}, {}).error() == errc::disconnected);
+  CHECK(request_sync(nats, make_wire("core.closed", "x"), std::chrono::seconds{1}).error() == errc::disconnected);
+}
