@@ -1,7 +1,7 @@
 // courier::nats_bridge: the bus over NATS core (at most once) or JetStream (at least once).
 //
-//     courier::nats_bridge nats{{.url = "nats://127.0.0.1:4222"}};
-//     bus.bridge("orders.>", nats, courier::bridge_direction::both);
+//     auto nats = std::make_shared<courier::nats_bridge>(courier::nats_config{.url = "nats://127.0.0.1:4222"});
+//     auto binding = bus.bridge("orders.>", nats, courier::bridge_direction::both);
 #pragma once
 
 #include <memory>
