@@ -20,10 +20,9 @@ void on_reconnected(natsConnection*, void* closure) {
 /// nats.c's last callback for a connection; the state may go once it ran.
 void on_closed(natsConnection*, void* closure) {
   auto& b = *static_cast<bridge_state*>(closure);
-  {
-    std::lock_guard lock{b.subs_mutex};
-    b.connection_closed = true;
-  }
+  // Notified under the lock: once the waiter sees the flag it may destroy the state.
+  std::lock_guard lock{b.subs_mutex};
+  b.connection_closed = true;
   b.subs_done.notify_all();
 }
 
@@ -48,10 +47,8 @@ void on_reply(natsConnection*, natsSubscription*, natsMsg* m, void* closure) {
 
 void on_inbox_complete(void* closure) {
   auto& b = *static_cast<bridge_state*>(closure);
-  {
-    std::lock_guard lock{b.subs_mutex};
-    --b.inbox_open;
-  }
+  std::lock_guard lock{b.subs_mutex};  // notify under it, as on_closed does
+  --b.inbox_open;
   b.subs_done.notify_all();
 }
 

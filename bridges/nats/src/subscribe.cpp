@@ -12,10 +12,12 @@ namespace {
 void on_sub_complete(void* closure) {
   auto* s = static_cast<sub_state*>(closure);
   bridge_state& b = *s->owner;
-  {
-    std::lock_guard lock{b.subs_mutex};
-    auto it = std::find_if(b.subs.begin(), b.subs.end(), [s](const auto& p) { return p.get() == s; });
-    if (it != b.subs.end()) b.subs.erase(it);
+  std::shared_ptr<sub_state> last;  // released after the lock, its sink may own anything
+  std::lock_guard lock{b.subs_mutex};  // notify under it: the waiter may destroy `b` next
+  auto it = std::find_if(b.subs.begin(), b.subs.end(), [s](const auto& p) { return p.get() == s; });
+  if (it != b.subs.end()) {
+    last = std::move(*it);
+    b.subs.erase(it);
   }
   b.subs_done.notify_all();
 }
