@@ -80,9 +80,12 @@ struct binding_state;
 class bridge_binding {
  public:
   bridge_binding() = default;
+  /// Owns a binding made by bus::bridge().
   explicit bridge_binding(std::shared_ptr<detail::binding_state> s) noexcept;
   bridge_binding(bridge_binding&&) noexcept;
+  /// Unbinds this binding, then takes over `o`'s.
   bridge_binding& operator=(bridge_binding&& o) noexcept;
+  /// Unbinds.
   ~bridge_binding();
 
   /// Stops both directions; messages already buffered are still handed to the bridge.

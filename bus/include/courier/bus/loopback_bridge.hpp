@@ -45,14 +45,21 @@ struct loopback_core;
 /// One client connection to a loopback broker.
 class loopback_bridge final : public bridge {
  public:
+  /// A connection of broker `core`; use loopback_broker::connect().
   loopback_bridge(std::shared_ptr<detail::loopback_core> core, std::uint64_t conn) noexcept;
+  /// Closes the connection.
   ~loopback_bridge() override;
 
+  /// Queues `msg` on the broker; errc::invalid_subject for a bad subject.
   errc publish(wire_message msg) noexcept override;
+  /// Delivers matching messages to `sink`, one member per queue group, with a settle function.
   result<bridge_subscription> subscribe(std::string_view pattern, wire_sink sink,
                                         bridge_subscribe_options opts) override;
+  /// Sends `msg` with a fresh `_INBOX.loopback.<n>` reply subject.
   void request(wire_message msg, duration timeout, wire_reply_fn done) override;
+  /// errc::ok: publish() already handed everything to the broker.
   errc flush(duration timeout) noexcept override;
+  /// Cancels this connection's subscriptions and fails its waiting requests with errc::disconnected.
   void close() noexcept override;
   /// Not persistent; ordered; queue groups; no native dedupe; re-delivers on nak.
   [[nodiscard]] bridge_features features() const noexcept override;
