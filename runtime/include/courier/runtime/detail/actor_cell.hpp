@@ -190,7 +190,6 @@ class actor_cell : public runnable, public uses_courier_allocator {
   /// Whether a waker of `tasks` (may be null) woke a coroutine since the last resume_woken().
   [[nodiscard]] static bool wakes_pending(const task_state* tasks) noexcept;
 
-
   friend class system_core;
   friend class task_promise_base;
   actor_cell* prev_ = nullptr;  // the core's registry of live cells
