@@ -203,6 +203,7 @@ void actor_cell::run() noexcept {
          !core_->stopping()) {
     mail_hook* h = pop();
     if (h == nullptr) break;
+    turn_handled_ = handled;
     handle(h);
     ++handled;
   }

@@ -201,6 +201,14 @@ bool actor_cell::accept_idle(const message& m, std::function<void()>& callback) 
   lifecycle_state* l = lifecycle_.load(std::memory_order_acquire);
   // The generation and the callback change only in this actor's turns.
   if (l == exited_without_state() || m.as<idle_timeout>().generation != l->idle_generation) return false;
+  // Mail handled since the timer fired (earlier in this turn, or in an earlier
+  // turn, which moved last_active) means the actor was not quiet after all:
+  // the timeout is stale, and the timer armed for that activity decides again.
+  if (turn_handled_ >= idle_turn_hits_) return false;
+  {
+    std::lock_guard lock{l->mutex};
+    if (l->last_active + l->idle > core_->timers().now()) return false;
+  }
   callback = l->idle_fn;
   return true;
 }

@@ -259,6 +259,26 @@ TEST_CASE("a stopped actor's idle timer is cancelled", "[monitor][idle]") {
   CHECK(p.failed_times(7).empty());
 }
 
+TEST_CASE("a timeout that fired while mail waited is stale once that mail is handled", "[monitor][idle]") {
+  const bool callback = GENERATE(false, true);
+  INFO("callback " << callback);
+  virtual_env env;
+  probe p{env.sys.timers()};
+  const auto t0 = env.clock.now();
+  auto s = env.sys.spawn<sleeper>(&p, 5ms, callback);
+  s.send(ping{});            // queued, not yet handled...
+  env.timers.advance(5ms);   // ...when the quiet period since the spawn runs out
+  env.settle();              // the ping, then the timeout it made stale, in one turn
+  CHECK(p.built_times(8) == std::vector{t0 + 5ms});
+  CHECK(p.failed_times(7).empty());
+  env.timers.advance(5ms - 1ns);
+  env.settle();
+  CHECK(p.failed_times(7).empty());
+  env.timers.advance(1ns);  // five quiet milliseconds after the ping
+  env.settle();
+  CHECK(p.failed_times(7) == std::vector{t0 + 10ms});
+}
+
 TEST_CASE("an idle timeout works on a thread_pool with real time", "[monitor][idle]") {
   real_env env;
   probe p{env.sys.timers()};

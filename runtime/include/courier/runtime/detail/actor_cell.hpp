@@ -207,6 +207,7 @@ class actor_cell : public runnable, public uses_courier_allocator {
   std::atomic<std::uint8_t> signals_{0};
   bool suspended_ = false;        // turn-owned: waiting out a restart backoff
   std::uint32_t idle_turn_hits_ = 0;  // turn-owned: idle_timeout messages this turn
+  std::uint32_t turn_handled_ = 0;    // turn-owned: messages handled before the current one
   std::atomic<lifecycle_state*> lifecycle_{nullptr};
   mailbox_depth_probe depth_;  // turn-owned; used only when metrics are on
   task_state* tasks_ = nullptr;  // turn-owned pointer, set once; see task_state for its fields
