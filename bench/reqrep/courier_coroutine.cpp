@@ -34,7 +34,8 @@ class requester final : public courier::actor {
   courier::task<> on(const start&) {
     for (std::uint64_t i = 0; i < rounds_; ++i) {
       const auto sent_at = clock_type::now();
-      courier::reply<answer> r = co_await bus_.co_request<answer>("reqrep", ask{i}, std::chrono::seconds{5});
+      courier::reply<answer> r =
+          co_await bus_.co_request<answer>("reqrep", ask{i}, std::chrono::seconds{5});
       lat_.add(clock_type::now() - sent_at);
       if (!r || r->y != i + 1) ++failures_;
     }
