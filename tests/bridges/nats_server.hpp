@@ -6,7 +6,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -19,11 +19,11 @@
 #include <thread>
 #include <vector>
 
-extern char** environ;
 
 namespace courier::testing {
 
-/// Runs `nats-server -js` bound to 127.0.0.1 only, for the lifetime of the object.
+/// Runs `nats-server -js` bound to 127.0.0.1 only, for the lifetime of the object
+/// (and no longer than the thread that started it).
 class nats_server {
  public:
   /// Starts the server (with `extra_args`, e.g. `--user u --pass p`) and waits
@@ -68,13 +68,10 @@ class nats_server {
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
-    const int rc = ::posix_spawn(&pid_, bin.c_str(), &fa, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&fa);
-    if (rc != 0) throw std::runtime_error("nats_server: cannot start " + bin);
+    const pid_t parent = ::getpid();
+    pid_ = ::fork();
+    if (pid_ < 0) throw std::runtime_error("nats_server: cannot fork");
+    if (pid_ == 0) exec_child(argv, parent);
     wait_ready(std::chrono::seconds{20});
   }
 
@@ -97,6 +94,21 @@ class nats_server {
     }
     if (::access("/usr/sbin/nats-server", X_OK) == 0) return "/usr/sbin/nats-server";
     throw std::runtime_error("nats_server: no nats-server binary on PATH or in /usr/sbin");
+  }
+
+  /// In the forked child: async-signal-safe calls only. The server gets SIGTERM
+  /// when the thread that started it dies, so a crashed or killed test leaves
+  /// no server behind.
+  [[noreturn]] static void exec_child(const std::vector<char*>& argv, pid_t parent) {
+    ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (::getppid() != parent) ::_exit(127);  // the parent died before prctl took effect
+    const int null = ::open("/dev/null", O_WRONLY);
+    if (null >= 0) {
+      ::dup2(null, STDOUT_FILENO);
+      ::dup2(null, STDERR_FILENO);
+    }
+    ::execv(argv[0], argv.data());
+    ::_exit(127);
   }
 
   static std::filesystem::path make_dir() {
