@@ -13,19 +13,18 @@
 #include <type_traits>
 #include <vector>
 
+#include "bus/responders.hpp"
 #include "runtime/task_support.hpp"
 
 namespace {
 
 using namespace std::chrono_literals;
 using courier::errc;
+using courier::test::answer;
+using courier::test::ask;
+using courier::test::doubler;
+using courier::test::silent;
 
-struct ask {
-  int n;
-};
-struct answer {
-  int n;
-};
 struct go {
   std::string subject;
   int n;
@@ -40,21 +39,6 @@ struct fixture {
   courier::virtual_timers timers{clk};
   courier::system sys{{.exec = &exec, .timers = &timers}};
   courier::bus bus{sys};
-};
-
-class doubler : public courier::actor {
- public:
-  using handles = courier::handles<ask>;
-  answer on(const ask& a) {
-    if (a.n < 0) throw std::runtime_error("negative");
-    return {a.n * 2};
-  }
-};
-
-class silent : public courier::actor {
- public:
-  using handles = courier::handles<ask>;
-  void on(const ask&) {}
 };
 
 /// What an asker saw, in order: "note N", or the outcome of a request.
