@@ -1,6 +1,6 @@
-// The bridge alone: the same payloads as wire messages carrying the headers the
-// bus's encoder writes, handed straight to nats_bridge::publish. Between `raw`
-// and `courier`, it shows where the cost of each layer lies.
+// The bridge alone: the same payloads and headers as `raw`, as wire messages
+// handed straight to nats_bridge::publish. Between `raw` and `courier`, it
+// shows where the cost of each layer lies.
 #include <courier/bridge/nats/nats_bridge.hpp>
 
 #include "../../tests/bridges/nats_server.hpp"
@@ -14,12 +14,13 @@ COURIER_BENCH("nats_publish", "bridge") {
   const auto start = courier::bench::clock_type::now();
   for (std::uint64_t i = 0; i < count; ++i) {
     const auto p = np::payload(i);
+    const auto h = np::headers::next();
     courier::wire_message m;
     m.subject = np::subject;
-    m.headers = {{"Courier-Id", courier::uuid::v7().to_string()},
-                 {"Courier-Type", "bench.payload/v1"},
-                 {"Courier-Timestamp", std::to_string(i)},
-                 {"Courier-Attempt", "1"}};
+    m.headers = {{"Courier-Id", h.id.data()},
+                 {"Courier-Type", np::headers::type},
+                 {"Courier-Timestamp", h.timestamp.data()},
+                 {"Courier-Attempt", np::headers::attempt}};
     m.payload.assign(p.data(), p.size());
     if (nats.publish(std::move(m)) != courier::errc::ok) throw std::runtime_error("nats_publish/bridge: publish");
   }

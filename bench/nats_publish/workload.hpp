@@ -5,11 +5,14 @@
 #include <nats/nats.h>
 
 #include <array>
+#include <charconv>
+#include <chrono>
 #include <cstdint>
 #include <cstring>
 #include <stdexcept>
 #include <string>
 
+#include <courier/bus/envelope.hpp>
 #include <courier/bus/errc.hpp>
 
 #include "harness.hpp"
@@ -28,6 +31,35 @@ inline std::array<char, payload_size> payload(std::uint64_t i) {
   std::memcpy(p.data(), &i, sizeof i);
   return p;
 }
+
+/// The Courier headers every message carries, as the bus's encoder writes them:
+/// a fresh UUIDv7 id, the type tag, the publish time in Unix nanoseconds and the
+/// attempt. `raw` and `bridge` send these same header lines, so the same bytes
+/// go on the wire.
+struct headers {
+  static constexpr const char* type = "bench.payload/v1";
+  static constexpr const char* attempt = "1";
+  std::array<char, 37> id{};         ///< 8-4-4-4-12 hex, NUL-terminated.
+  std::array<char, 21> timestamp{};  ///< Decimal, NUL-terminated.
+
+  /// The headers of the next message.
+  static headers next() {
+    headers h;
+    const courier::uuid u = courier::uuid::v7();
+    static constexpr char hex[] = "0123456789abcdef";
+    std::size_t out = 0;
+    for (int nibble = 0; nibble < 32; ++nibble) {
+      if (nibble == 8 || nibble == 12 || nibble == 16 || nibble == 20) h.id[out++] = '-';
+      const std::uint64_t word = nibble < 16 ? u.hi : u.lo;
+      h.id[out++] = hex[(word >> (60 - 4 * (nibble % 16))) & 0xf];
+    }
+    const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                        std::chrono::system_clock::now().time_since_epoch())
+                        .count();
+    std::to_chars(h.timestamp.data(), h.timestamp.data() + h.timestamp.size() - 1, ns);
+    return h;
+  }
+};
 
 /// The payload as a Courier message type, and a codec that sends its bytes as they are.
 struct payload_msg {
