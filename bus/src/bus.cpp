@@ -104,7 +104,7 @@ struct bus_core {
   /// `tally`, when given, counts the subject's deliveries for the caller to add up once.
   errc deliver(const std::shared_ptr<sub_state>& s, const message_ptr& msg, std::uint64_t* tally) {
     if (s->tap) return s->tap(msg);
-    if (cfg.intercept) return cfg.intercept(courier::delivery{s, msg});
+    if (cfg.intercept) return cfg.intercept(courier::delivery{s, msg, tally});
     return admit(s, msg, tally);
   }
   errc admit(const std::shared_ptr<sub_state>& s, const message_ptr& msg, std::uint64_t* tally = nullptr);
@@ -299,7 +299,7 @@ std::string_view delivery::pattern() const noexcept { return (*sub_)->pattern; }
 errc delivery::deliver() const noexcept {
   const auto& s = *sub_;
   if (!s->active.load(std::memory_order_acquire)) return errc::cancelled;
-  return s->core->admit(s, *msg_);
+  return s->core->admit(s, *msg_, tally_);
 }
 
 bus::bus(system& sys, bus_config cfg) : sys_{sys}, core_{std::make_shared<detail::bus_core>(sys, std::move(cfg))} {}

@@ -152,6 +152,7 @@ class delivery {
     owned_msg_ = *o.msg_;
     sub_ = &owned_sub_;
     msg_ = &owned_msg_;
+    tally_ = nullptr;
     return *this;
   }
   ~delivery() = default;
@@ -170,11 +171,14 @@ class delivery {
 
  private:
   friend struct detail::bus_core;
-  delivery(const std::shared_ptr<detail::sub_state>& s, const message_ptr& m) noexcept : sub_{&s}, msg_{&m} {}
+  delivery(const std::shared_ptr<detail::sub_state>& s, const message_ptr& m, std::uint64_t* tally) noexcept
+      : sub_{&s}, msg_{&m}, tally_{tally} {}
   std::shared_ptr<detail::sub_state> owned_sub_;
   message_ptr owned_msg_;
   const std::shared_ptr<detail::sub_state>* sub_ = &owned_sub_;
   const message_ptr* msg_ = &owned_msg_;
+  // The publish's per-subject count, valid only during the call; a copy has none.
+  std::uint64_t* tally_ = nullptr;
 };
 
 /// Sees every delivery of a published message or request to a subscription
