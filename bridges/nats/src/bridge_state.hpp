@@ -14,6 +14,7 @@
 
 #include "courier/bridge/nats/config.hpp"
 #include "request_table.hpp"
+#include "retired_msgs.hpp"
 
 namespace courier::nats_detail {
 
@@ -63,6 +64,7 @@ struct bridge_state {
   std::string inbox;  ///< This bridge's reply subject prefix.
   natsSubscription* inbox_sub = nullptr;
   request_table requests;
+  retired_msgs retired;  ///< Published messages, destroyed in batches.
   std::atomic<bool> closed{false};
 
   /// Subscriptions whose nats.c callbacks may still run; each leaves once nats.c

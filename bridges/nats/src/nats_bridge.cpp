@@ -132,6 +132,7 @@ errc nats_bridge::publish(wire_message msg) noexcept {
   if (b.js != nullptr && msg.reply_to.empty() && nats_detail::in_stream(b, msg.subject))
     return nats_detail::js_publish(b, m.get(), msg.header(wire_header::id));
   const natsStatus s = natsConnection_PublishMsg(b.nc, m.get());
+  b.retired.retire(m.release());
   if (s == NATS_OK) {
     counters::bump(b.stats->published);
     return errc::ok;
@@ -152,11 +153,13 @@ void nats_bridge::request(wire_message msg, duration timeout, wire_reply_fn done
   nats_detail::msg_ptr m;
   errc e = nats_detail::to_nats(msg, m);
   if (e == errc::ok) e = nats_detail::to_errc(natsConnection_PublishMsg(b.nc, m.get()));
+  if (m) b.retired.retire(m.release());
   if (e != errc::ok) b.requests.complete(token, e);
 }
 
 errc nats_bridge::flush(duration timeout) noexcept {
   if (state_->closed.load(std::memory_order_acquire)) return errc::disconnected;
+  state_->retired.drain();
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(timeout).count();
   return nats_detail::to_errc(natsConnection_FlushTimeout(state_->nc, std::max<std::int64_t>(ms, 1)));
 }
@@ -180,6 +183,7 @@ void nats_bridge::close() noexcept {
   }
   b.requests.fail_all(errc::disconnected);
   if (b.nc != nullptr) natsConnection_Close(b.nc);
+  b.retired.drain();
 }
 
 bridge_features nats_bridge::features() const noexcept { return features_of(state_->cfg); }

@@ -13,8 +13,12 @@ bool header_name_ok(std::string_view k) noexcept {
   return true;
 }
 
+/// A plain loop: find_first_of with a set of three scans the set once per
+/// character, a memchr call each, and this runs for every header of every publish.
 bool header_value_ok(std::string_view v) noexcept {
-  return v.find_first_of(std::string_view{"\r\n\0", 3}) == std::string_view::npos;
+  for (const char c : v)
+    if (c == '\r' || c == '\n' || c == '\0') return false;
+  return true;
 }
 
 /// Frees the pointer arrays nats.c hands out for header keys and values.

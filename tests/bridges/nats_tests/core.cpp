@@ -1,8 +1,11 @@
 // The NATS bridge over core NATS, against a real nats-server on loopback.
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <future>
 #include <set>
+#include <string_view>
+#include <thread>
 
 #include "bridges/nats_support.hpp"
 
@@ -106,16 +109,53 @@ TEST_CASE("nats core: a request whose responder stays silent times out, and its 
   CHECK(courier::testing::eventually([&] { return client.stats().late_replies == 1; }));
 }
 
+TEST_CASE("nats core: concurrent publishers' messages each arrive once, in each publisher's order") {
+  const int publishers = GENERATE(1, 2, 4, 16);
+  constexpr int per_publisher = 300;  // more than one batch of retired messages in all
+  nats_server server;
+  nats_bridge nats{core_config(server)};
+  wire_inbox inbox;
+  auto sub = nats.subscribe("core.many.*", inbox.sink(), {});
+  REQUIRE(sub);
+  REQUIRE(nats.flush(std::chrono::seconds{5}) == errc::ok);  // the subscription is in place
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int p = 0; p < publishers; ++p)
+    threads.emplace_back([&, p] {
+      for (int i = 0; i < per_publisher; ++i)
+        if (nats.publish(make_wire("core.many." + std::to_string(p), std::to_string(i))) != errc::ok) ++failures;
+    });
+  for (auto& t : threads) t.join();
+  REQUIRE(failures == 0);
+  REQUIRE(nats.flush(std::chrono::seconds{5}) == errc::ok);
+  const auto total = static_cast<std::size_t>(publishers * per_publisher);
+  REQUIRE(inbox.wait_for(total));
+  std::vector<int> next(static_cast<std::size_t>(publishers), 0);
+  for (const auto& m : inbox.messages()) {
+    const auto p = static_cast<std::size_t>(std::stoi(m.subject.substr(std::string_view{"core.many."}.size())));
+    REQUIRE(m.payload == std::to_string(next[p]));  // once each, in order: the next expected index
+    ++next[p];
+  }
+  CHECK(inbox.messages().size() == total);
+  CHECK(nats.stats().published == total);
+}
+
 TEST_CASE("nats core: headers that would break the NATS header block are refused") {
   nats_server server;
   nats_bridge nats{core_config(server)};
   auto bad_value = make_wire("core.bad", "x");
   bad_value.headers.emplace_back("x-inject", "a\r\nCourier-Type: evil/v1");
   CHECK(nats.publish(bad_value) == errc::bad_message);
+  auto lone_lf = make_wire("core.bad", "x");
+  lone_lf.headers.emplace_back("x-inject", "a\nb");
+  CHECK(nats.publish(lone_lf) == errc::bad_message);
+  auto nul = make_wire("core.bad", "x");
+  nul.headers.emplace_back("x-inject", std::string{"a\0b", 3});
+  CHECK(nats.publish(nul) == errc::bad_message);
   auto bad_name = make_wire("core.bad", "x");
   bad_name.headers.emplace_back("x name", "v");
   CHECK(nats.publish(bad_name) == errc::bad_message);
-  CHECK(nats.stats().rejected == 2);
+  CHECK(nats.stats().rejected == 4);
 }
 
 TEST_CASE("nats core: a cancelled subscription delivers nothing more") {
