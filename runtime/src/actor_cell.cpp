@@ -31,6 +31,7 @@ void request_stop(actor_cell* c) noexcept { c->request_stop(); }
 
 actor_cell::actor_cell(system_core& core, const dispatch_table& table) noexcept
     : core_{&core}, table_{&table} {
+  if (core.metrics() != nullptr) counters_ = new cell_counters{table.metrics_type()};
   core.add_ref();
   core.enlist(this);
 }
@@ -42,7 +43,8 @@ actor_cell::~actor_cell() {
   while (mail_hook* h = pop()) core_->dead_letter(take(h), nullptr, dead_letter_reason::stopped);
   drop_lifecycle();
   free_tasks();
-  core_->delist(this);
+  core_->delist(this);  // folds counters_ into its type's totals
+  delete counters_;
   core_->release();
 }
 
@@ -58,8 +60,7 @@ bool actor_cell::try_add_ref() noexcept {
 mail_hook* actor_cell::pop() noexcept {
   // Only mail_hooks are ever pushed; the queue's own stub is never returned.
   auto* h = static_cast<mail_hook*>(mailbox_.pop());
-  if (metrics_registry* reg = core_->metrics(); reg != nullptr && h != nullptr)
-    count_pop(*reg, *this, depth_, h, mailbox_);
+  if (counters_ != nullptr && h != nullptr) counters_->popped();
   return h;
 }
 
@@ -89,7 +90,7 @@ bool actor_cell::enqueue(mail_hook* h) noexcept {
     core_->dead_letter(take(h), this, dead_letter_reason::stopped);
     return false;
   }
-  if (metrics_registry* reg = core_->metrics()) bump(reg->local().of(metrics_type()).enqueued);
+  if (counters_ != nullptr) counters_->pushed();
   mailbox_.push(h);
   schedule_if_idle();
   return true;
@@ -153,7 +154,7 @@ void actor_cell::handle(mail_hook* h) noexcept {
   bool threw = false;
   {
     current_message_scope scope{&m};
-    const handler_timer timer{core_->metrics(), *this};
+    const handler_timer timer{core_->metrics(), counters_};
     try {
       if (on_idle)
         on_idle();

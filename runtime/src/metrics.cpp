@@ -14,21 +14,11 @@
 namespace courier {
 namespace {
 
-struct type_sum {
-  std::uint64_t enqueued = 0;
-  std::uint64_t dequeued = 0;
-  actor_metrics m;
-};
-
-void add(type_sum& to, const detail::type_counters& c) {
+void add(actor_metrics& to, const detail::type_counters& c) {
   auto get = [](const std::atomic<std::uint64_t>& a) { return a.load(std::memory_order_relaxed); };
-  to.enqueued += get(c.enqueued);
-  to.dequeued += get(c.dequeued);
-  to.m.handled += get(c.handled);
-  to.m.mailbox_depth_max = std::max(to.m.mailbox_depth_max, get(c.depth_max));
-  to.m.restarts += get(c.restarts);
-  for (std::size_t r = 0; r < c.dead.size(); ++r) to.m.dead_letters.by_reason[r] += get(c.dead[r]);
-  c.handler_ns.add_to(to.m.handler_ns);
+  to.restarts += get(c.restarts);
+  for (std::size_t r = 0; r < c.dead.size(); ++r) to.dead_letters.by_reason[r] += get(c.dead[r]);
+  c.handler_ns.add_to(to.handler_ns);
 }
 
 void add_to_total(actor_metrics& total, const actor_metrics& t) {
@@ -39,20 +29,28 @@ void add_to_total(actor_metrics& total, const actor_metrics& t) {
   total.handler_ns.merge(t.handler_ns);
 }
 
-std::vector<actor_metrics> sum_types(const detail::metrics_registry& reg) {
-  std::map<std::uint32_t, type_sum> by_index;
+// Per-message counts come from the actors themselves (system_core), the rest
+// from the per-thread shards.
+std::vector<actor_metrics> sum_types(const detail::system_core& core, const detail::metrics_registry& reg) {
+  std::map<std::uint32_t, actor_metrics> by_index;
+  const auto cells = core.sum_cell_counters();
+  for (std::uint32_t i = 1; i < cells.size(); ++i) {
+    const auto& c = cells[i];
+    if (c.handled == 0 && c.depth == 0 && c.depth_max == 0) continue;
+    actor_metrics& m = by_index[i];
+    m.handled = c.handled;
+    m.mailbox_depth = c.depth;
+    m.mailbox_depth_max = c.depth_max;
+  }
   reg.for_each_shard([&](const detail::metrics_shard& shard) {
     for (std::uint32_t i = 1; i <= detail::max_actor_types; ++i)
       if (const detail::type_counters* c = shard.peek(i)) add(by_index[i], *c);
   });
   std::vector<actor_metrics> out;
   out.reserve(by_index.size());
-  for (auto& [index, sum] : by_index) {
-    // Shards are read one after another while actors run, so a message
-    // counted as taken may not be counted as sent yet.
-    sum.m.mailbox_depth = sum.enqueued > sum.dequeued ? sum.enqueued - sum.dequeued : 0;
-    sum.m.type = detail::actor_type_name(index);
-    out.push_back(std::move(sum.m));
+  for (auto& [index, m] : by_index) {
+    m.type = detail::actor_type_name(index);
+    out.push_back(std::move(m));
   }
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.type < b.type; });
   return out;
@@ -140,7 +138,7 @@ metrics_snapshot metrics_view::snapshot() const {
   if (reg == nullptr) return s;
   s.enabled = true;
   s.handler_time_every = reg->time_every();
-  s.types = sum_types(*reg);
+  s.types = sum_types(*core_, *reg);
   for (const auto& t : s.types) add_to_total(s.total, t);
   return s;
 }

@@ -20,14 +20,11 @@ type_names& types() {
   return t;
 }
 
-// "courier::detail::cell_impl<app::worker>" reads as "app::worker".
 std::string readable(const char* mangled) {
   int status = 0;
   char* raw = abi::__cxa_demangle(mangled, nullptr, nullptr, &status);
   std::string s = status == 0 && raw != nullptr ? raw : mangled;
   std::free(raw);
-  constexpr std::string_view wrapper = "courier::detail::cell_impl<";
-  if (s.starts_with(wrapper) && s.ends_with('>')) s = s.substr(wrapper.size(), s.size() - wrapper.size() - 1);
   return s;
 }
 
@@ -35,14 +32,14 @@ std::atomic<std::uint64_t> next_registry_id{1};
 
 }  // namespace
 
-std::uint32_t register_actor_type(const std::type_info& cell_type) noexcept {
+std::uint32_t register_actor_type(const std::type_info& type) noexcept {
   type_names& t = types();
   std::lock_guard lock{t.mutex};
-  if (auto it = t.index_of.find(cell_type.name()); it != t.index_of.end()) return it->second;
+  if (auto it = t.index_of.find(type.name()); it != t.index_of.end()) return it->second;
   if (t.names.size() > max_actor_types) return max_actor_types;  // the shared overflow slot
   const auto index = static_cast<std::uint32_t>(t.names.size());
-  t.names.push_back(index == max_actor_types ? std::string{"(other)"} : readable(cell_type.name()));
-  t.index_of.emplace(cell_type.name(), index);
+  t.names.push_back(index == max_actor_types ? std::string{"(other)"} : readable(type.name()));
+  t.index_of.emplace(type.name(), index);
   return index;
 }
 
@@ -76,7 +73,7 @@ metrics_shard& metrics_registry::attach() {
     shards_.emplace_back(me, std::make_unique<metrics_shard>());
     mine = shards_.back().second.get();
   }
-  metrics_cache = metrics_thread_cache{id_, mine};
+  metrics_cache = metrics_thread_cache{id_, mine, 1};  // the first call is timed
   return *mine;
 }
 

@@ -109,6 +109,38 @@ void system_core::delist(actor_cell* c) noexcept {
   if (c->prev_ != nullptr) c->prev_->next_ = c->next_;
   else s.head = c->next_;
   if (c->next_ != nullptr) c->next_->prev_ = c->prev_;
+  if (const cell_counters* k = c->counters_) {
+    // The vector grows once per type and shard; a failed growth loses only
+    // this actor's share of the totals, never the process.
+    try {
+      if (s.retired.size() <= k->type) s.retired.resize(k->type + 1);
+    } catch (const std::bad_alloc&) {
+      return;
+    }
+    retired_counters& r = s.retired[k->type];
+    r.handled += k->handled.load(std::memory_order_relaxed);
+    r.depth_max = std::max(r.depth_max, k->depth_max.load(std::memory_order_relaxed));
+  }
+}
+
+std::vector<system_core::cell_sums> system_core::sum_cell_counters() const {
+  std::vector<cell_sums> by_type(max_actor_types + 1);
+  for (const shard& s : shards_) {
+    std::lock_guard lock{s.mutex};
+    for (std::size_t t = 0; t < s.retired.size(); ++t) {
+      by_type[t].handled += s.retired[t].handled;
+      by_type[t].depth_max = std::max(by_type[t].depth_max, s.retired[t].depth_max);
+    }
+    for (const actor_cell* c = s.head; c != nullptr; c = c->next_) {
+      const cell_counters* k = c->counters_;
+      if (k == nullptr) continue;
+      cell_sums& sum = by_type[k->type];
+      sum.handled += k->handled.load(std::memory_order_relaxed);
+      sum.depth += k->depth();
+      sum.depth_max = std::max(sum.depth_max, k->depth_max.load(std::memory_order_relaxed));
+    }
+  }
+  return by_type;
 }
 
 void system_core::stop_all() noexcept {

@@ -318,3 +318,59 @@ TEST_CASE("metrics stay exact while workers update them and another thread reads
   }
   CHECK(reads.load() >= 1);
 }
+
+TEST_CASE("an actor's counts stay in its type's totals after it is destroyed", "[metrics]") {
+  deterministic d;
+  {
+    auto a = d.sys.spawn<counter>();
+    for (int i = 0; i < 4; ++i) REQUIRE(a.send(tick{}));
+    d.exec.run();
+    a.stop();
+    d.exec.run();
+  }  // the last handle goes: the cell is destroyed and folds its counts
+  auto b = d.sys.spawn<counter>();
+  for (int i = 0; i < 2; ++i) REQUIRE(b.send(tick{}));
+  const auto s = d.sys.metrics().snapshot();
+  CHECK(s.live_actors == 1);
+  const auto& c = of_type(s, "::counter");
+  CHECK(c.handled == 4);           // the destroyed actor's four; b's two are still queued
+  CHECK(c.mailbox_depth == 2);     // only live mailboxes hold messages
+  CHECK(c.mailbox_depth_max == 4);
+  d.exec.run();
+  CHECK(of_type(d.sys.metrics().snapshot(), "::counter").handled == 6);
+}
+
+TEST_CASE("metrics count every actor once while actors come and go and another thread reads",
+          "[metrics][thread_pool]") {
+  constexpr int spawners = 2, rounds = 400, ticks = 5;
+  std::atomic<bool> done{false};
+  bool went_back = false;  // written by the reader, read after it joined
+  courier::system sys{{.workers = 2, .metrics = true}};
+  std::thread reader([&] {
+    std::uint64_t last = 0;
+    while (!done.load(std::memory_order_acquire)) {
+      const auto s = sys.metrics().snapshot();
+      if (s.total.handled < last) went_back = true;  // an actor counted twice, then once
+      last = s.total.handled;
+    }
+  });
+  std::vector<std::thread> threads;
+  for (int t = 0; t < spawners; ++t)
+    threads.emplace_back([&] {
+      for (int r = 0; r < rounds; ++r) {
+        auto a = sys.spawn<counter>();
+        for (int i = 0; i < ticks; ++i) (void)a.send(tick{});
+        a.stop();  // ticks still queued when it stops become dead letters
+      }
+    });
+  for (auto& t : threads) t.join();
+  const bool idle = sys.await_idle(60s);
+  done.store(true, std::memory_order_release);
+  reader.join();
+  REQUIRE(idle);
+  const auto s = sys.metrics().snapshot();
+  CHECK_FALSE(went_back);
+  CHECK(s.live_actors == 0);  // every count below was folded in by a destroyed actor
+  CHECK(of_type(s, "::counter").handled + s.total.dead_letters.total() == std::uint64_t{spawners} * rounds * ticks);
+  CHECK(of_type(s, "::counter").mailbox_depth == 0);
+}

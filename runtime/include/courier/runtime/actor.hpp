@@ -3,6 +3,7 @@
 #include <functional>
 #include <new>
 #include <type_traits>
+#include <typeinfo>
 #include <utility>
 
 #include "courier/runtime/actor_ref.hpp"
@@ -157,6 +158,7 @@ const dispatch_table& table_of() {
                 "an actor declares `using handles = courier::handles<...>;`");
   static const dispatch_table table = [] {
     dispatch_table t = build_table<A>(typename A::handles{});
+    t.set_metrics_type(register_actor_type(typeid(A)));
     if constexpr (requires(A& a, const message& m) { a.on_any(m); })
       t.set_fallback([](actor& self, const message& m) { static_cast<A&>(self).on_any(m); });
     return t;

@@ -41,8 +41,9 @@ struct metrics_snapshot {
 /// Appends `s` to `w` as the `courier_*` metric families (docs/runtime.md, "Metrics").
 void write_prometheus(prometheus_writer& w, const metrics_snapshot& s);
 
-/// The metrics of one system (system::metrics()). Reading never blocks the
-/// actors: each thread keeps its own counters and a read sums them. While
+/// The metrics of one system (system::metrics()). Reading never blocks a
+/// running actor: each actor keeps its own per-message counts, each thread
+/// its own rarer ones, and a read sums them (docs/runtime.md, "Metrics"). While
 /// actors run, the figures of different counters are read at slightly
 /// different instants; once the system is idle they are exact.
 class metrics_view {

@@ -49,16 +49,14 @@ class dispatch_table {
   [[nodiscard]] handler_fn find(type_id t) const noexcept {
     return t < handlers_.size() && handlers_[t] != nullptr ? handlers_[t] : fallback_;
   }
-  /// The actor type's metrics index; registered from `cell`'s type on first use.
-  template <class Cell>
-  [[nodiscard]] std::uint32_t metrics_type(const Cell& cell) const noexcept {
-    return metrics_type_.get(cell);
-  }
+  /// The actor type's index in the metrics (register_actor_type()).
+  void set_metrics_type(std::uint32_t index) noexcept { metrics_type_ = index; }
+  [[nodiscard]] std::uint32_t metrics_type() const noexcept { return metrics_type_; }
 
  private:
   std::vector<handler_fn> handlers_;  // indexed by type id; ids are dense
   handler_fn fallback_ = nullptr;
-  actor_type_slot metrics_type_;
+  std::uint32_t metrics_type_ = 0;
 };
 
 /// The runtime half of an actor: its mailbox, its scheduling state and a
@@ -80,7 +78,9 @@ class actor_cell : public runnable, public uses_courier_allocator {
   [[nodiscard]] life state() const noexcept { return life_.load(std::memory_order_acquire); }
   [[nodiscard]] system_core& core() const noexcept { return *core_; }
   /// This actor's type index in the metrics. @threadsafe
-  [[nodiscard]] std::uint32_t metrics_type() const noexcept { return table_->metrics_type(*this); }
+  [[nodiscard]] std::uint32_t metrics_type() const noexcept { return table_->metrics_type(); }
+  /// This actor's per-message counters, or nullptr when metrics are off.
+  [[nodiscard]] const cell_counters* counters() const noexcept { return counters_; }
 
   void add_ref() noexcept { refs_.fetch_add(1, std::memory_order_relaxed); }
   /// A new handle to this cell.
@@ -209,7 +209,7 @@ class actor_cell : public runnable, public uses_courier_allocator {
   std::uint32_t idle_turn_hits_ = 0;  // turn-owned: idle_timeout messages this turn
   std::uint32_t turn_handled_ = 0;    // turn-owned: messages handled before the current one
   std::atomic<lifecycle_state*> lifecycle_{nullptr};
-  mailbox_depth_probe depth_;  // turn-owned; used only when metrics are on
+  cell_counters* counters_ = nullptr;  // owned; set only when metrics are on
   task_state* tasks_ = nullptr;  // turn-owned pointer, set once; see task_state for its fields
 };
 

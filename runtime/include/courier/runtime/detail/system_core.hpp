@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <vector>
 
 #include "courier/runtime/dead_letter.hpp"
 #include "courier/runtime/detail/dead_letter_hub.hpp"
@@ -58,8 +59,18 @@ class system_core {
   std::atomic<std::uint64_t> spawned{0};
 
   /// Adds `c` to the registry of live cells (spawn) or removes it (destroy).
+  /// With metrics on, removing folds the cell's counters into its type's totals.
   void enlist(actor_cell* c) noexcept;
   void delist(actor_cell* c) noexcept;
+  /// Per-actor-type sums of the per-actor counters (indexed by type): every
+  /// live actor's, plus what destroyed ones left. Each actor is counted
+  /// exactly once: it is folded under the same lock that this read takes. @threadsafe
+  struct cell_sums {
+    std::uint64_t handled = 0;
+    std::uint64_t depth = 0;
+    std::uint64_t depth_max = 0;
+  };
+  [[nodiscard]] std::vector<cell_sums> sum_cell_counters() const;
   /// Asks every live actor to stop; used by shutdown to break reference cycles.
   void stop_all() noexcept;
 
@@ -67,8 +78,9 @@ class system_core {
   // The registry is sharded so that spawns on different threads rarely
   // contend for a lock.
   struct alignas(64) shard {
-    std::mutex mutex;
+    mutable std::mutex mutex;
     actor_cell* head = nullptr;
+    std::vector<retired_counters> retired;  // by actor type; grown on first need
   };
   static constexpr std::size_t shard_count = 16;
   shard& shard_of(const actor_cell* c) noexcept;
