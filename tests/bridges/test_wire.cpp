@@ -74,6 +74,24 @@ TEST_CASE("uuids parse from their canonical form and nothing else", "[bridges][w
     CHECK_FALSE(parse_uuid(bad, back));
 }
 
+TEST_CASE("a correlation id equal to the message id is left off the wire and decodes back as the id",
+          "[bridges][wire]") {
+  codec_registry r;
+  REQUIRE(r.add<order_placed>("orders.placed", 1, json_codec<order_placed>{}) == errc::ok);
+  envelope env;
+  env.id = uuid::v7();
+  env.correlation_id = env.id;
+  env.subject = "orders.eu.placed";
+  const wire_time t{time_point{std::chrono::seconds{100}}, 1'700'000'000'000'000'000};
+  auto msg = message_ptr::adopt(new bus_message<order_placed>(env, order_placed{1, "widget"}));
+  wire_message w;
+  REQUIRE(encode_wire(*msg, r, t, w) == errc::ok);
+  CHECK_FALSE(w.has_header(wire_header::correlation_id));
+  auto back = decode_wire(w, r, {}, t);
+  REQUIRE(back);
+  CHECK(envelope_of(*back.value())->correlation_id == env.id);
+}
+
 TEST_CASE("a bus message becomes headers and JSON bytes, and decodes back to the same envelope", "[bridges][wire]") {
   codec_registry r;
   REQUIRE(r.add<order_placed>("orders.placed", 3, json_codec<order_placed>{}) == errc::ok);
@@ -96,6 +114,9 @@ TEST_CASE("a bus message becomes headers and JSON bytes, and decodes back to the
   CHECK(w.header(wire_header::timestamp) == "1700000000000000000");
   CHECK(w.header(wire_header::deadline) == "1700000000250000000");
   CHECK(w.header(wire_header::id) == env.id.to_string());
+  CHECK(w.header(wire_header::correlation_id) == env.correlation_id.to_string());
+  CHECK(w.header(wire_header::causation_id) == env.causation_id.to_string());
+  CHECK(w.header(wire_header::attempt) == "2");
   CHECK(w.header("tenant") == "acme");
   CHECK_FALSE(w.has_header("Courier-Sneaky"));
   CHECK(w.payload == R"({"id":42,"item":"widget"})");
