@@ -10,6 +10,7 @@
 #include "courier/bus/codec.hpp"
 #include "courier/bus/flat_dedupe.hpp"
 #include "courier/bus/router.hpp"
+#include "per_thread.hpp"
 #include "subject_table.hpp"
 
 namespace courier {
@@ -62,6 +63,21 @@ struct tracked_node final : mail_node {
   std::shared_ptr<sub_state> sub;
 };
 
+/// Where one subject's messages go, as a publishing thread last resolved it:
+/// the subscriptions its subject matched, and the subject's counters. Built
+/// once per thread, subject and router generation, then only read.
+struct route {
+  std::vector<std::shared_ptr<sub_state>> subs;
+  subject_counters* counters = nullptr;
+};
+using route_ptr = std::shared_ptr<const route>;
+
+/// One thread's routes for one bus, all resolved at router generation `generation`.
+struct route_cache {
+  std::uint64_t generation = 0;
+  std::unordered_map<std::string, route_ptr, subject_hash, std::equal_to<>> entries;
+};
+
 struct bus_core {
   explicit bus_core(system& s, bus_config c) : sys{s}, cfg{std::move(c)}, subjects{cfg.metrics_subjects} {}
   system& sys;
@@ -75,6 +91,33 @@ struct bus_core {
   std::atomic<std::uint64_t> published{0}, unroutable{0}, late_replies{0}, requests{0},
       request_timeouts{0};
   std::atomic<std::uint64_t> cancelled{0};  // requests whose awaiting coroutine was destroyed
+
+  /// Most subjects a thread keeps routes for, per bus; the cache is cleared when full.
+  static constexpr std::size_t max_cached_routes = 4096;
+  per_thread_owner route_owner;  // keys each thread's route_cache
+
+  /// `subject`'s route, from this thread's cache while no subscription came
+  /// or went; errc::invalid_subject for a bad subject. On a hit a publish
+  /// takes no lock and writes nothing other threads read.
+  result<route_ptr> route_of(std::string_view subject) {
+    // Read before resolving: a subscription change during the resolve leaves
+    // the entry tagged with the older generation, so the next call redoes it.
+    const std::uint64_t generation = routes.generation();
+    route_cache& cache = per_thread<route_cache>(route_owner);
+    if (cache.generation != generation) {
+      cache.entries.clear();
+      cache.generation = generation;
+    }
+    if (auto it = cache.entries.find(subject); it != cache.entries.end()) return it->second;
+    auto matched = routes.match(subject);
+    if (!matched) return matched.error();
+    auto fresh = std::make_shared<route>();
+    fresh->subs = lookup(*matched.value());
+    fresh->counters = &subjects.at(subject);
+    if (cache.entries.size() >= max_cached_routes) cache.entries.clear();
+    cache.entries.emplace(subject, fresh);
+    return route_ptr{std::move(fresh)};
+  }
 
   std::vector<std::shared_ptr<sub_state>> lookup(const std::vector<sub_id>& ids) const {
     std::vector<std::shared_ptr<sub_state>> out;
@@ -309,8 +352,7 @@ bus::~bus() {
   for (auto& [id, s] : core_->subs) s->active.store(false, std::memory_order_release);
 }
 
-envelope bus::make_envelope(std::string_view subject, std::string_view type_name, publish_options opts) {
-  envelope env;
+void bus::stamp(envelope& env, std::string_view subject, std::string_view type_name, publish_options&& opts) {
   env.id = opts.id ? *opts.id : uuid::v7();
   env.subject = subject;
   env.type_name = type_name;
@@ -325,7 +367,6 @@ envelope bus::make_envelope(std::string_view subject, std::string_view type_name
     env.correlation_id = parent->correlation_id.nil() ? parent->id : parent->correlation_id;
     env.traceparent = parent->traceparent;
   }
-  return env;
 }
 
 result<subscription> bus::subscribe_erased(std::string_view pattern, type_id type, const actor_ref& target,
@@ -357,13 +398,15 @@ result<subscription> bus::subscribe_erased(std::string_view pattern, type_id typ
 
 errc bus::publish_erased(message_ptr msg) {
   const envelope* env = envelope_of(*msg);
-  auto matched = core_->routes.match(env->subject);
-  if (!matched) return matched.error();
+  auto found = core_->route_of(env->subject);
+  if (!found) return found.error();
+  // Held for the whole publish: a handler on this thread may subscribe, which clears the cache.
+  const detail::route_ptr route = std::move(found).value();
   core_->published.fetch_add(1, std::memory_order_relaxed);
-  detail::subject_counters& counters = core_->subjects.at(env->subject);
+  detail::subject_counters& counters = *route->counters;
   counters.published.fetch_add(1, std::memory_order_relaxed);
   std::uint64_t handed = 0;  // deliveries to add to the subject's count once, not per subscriber
-  auto subs = core_->lookup(*matched.value());
+  const auto& subs = route->subs;
   errc outcome = errc::ok;
   std::size_t delivered = 0;
   std::vector<const std::string*> groups_done;
@@ -375,7 +418,7 @@ errc bus::publish_erased(message_ptr msg) {
       const std::string& g = s->opts.queue_group;
       if (std::any_of(groups_done.begin(), groups_done.end(), [&](auto* d) { return *d == g; })) continue;
       groups_done.push_back(&g);
-      std::vector<std::shared_ptr<detail::sub_state>*> members;
+      std::vector<const std::shared_ptr<detail::sub_state>*> members;
       for (std::size_t j = i; j < subs.size(); ++j)
         if (subs[j]->opts.queue_group == g && subs[j]->type == msg->type() &&
             subs[j]->active.load(std::memory_order_acquire))

@@ -8,6 +8,8 @@
 #include <string>
 #include <unordered_map>
 
+#include "per_thread.hpp"
+
 namespace courier {
 namespace {
 
@@ -31,33 +33,11 @@ struct tokens {
   }
 };
 
+/// One thread's cache of match results for one router.
 struct thread_cache {
-  std::uint64_t router_uid = 0;
-  std::weak_ptr<const void> router_alive;
   std::uint64_t generation = 0;
   string_map<match_set> entries;
 };
-
-constexpr std::size_t max_routers_per_thread = 8;
-
-std::atomic<std::uint64_t> next_router_uid{1};
-
-/// This thread's cache for the router `uid`, created if needed; most recently used first.
-thread_cache& cache_for(std::uint64_t uid, const std::shared_ptr<const void>& alive,
-                        std::uint64_t generation) {
-  thread_local std::vector<thread_cache> caches;
-  if (!caches.empty() && caches.front().router_uid == uid) return caches.front();
-  auto it = std::find_if(caches.begin(), caches.end(),
-                         [uid](const thread_cache& c) { return c.router_uid == uid; });
-  if (it == caches.end()) {
-    std::erase_if(caches, [](const thread_cache& c) { return c.router_alive.expired(); });
-    if (caches.size() >= max_routers_per_thread) caches.pop_back();
-    caches.push_back(thread_cache{uid, alive, generation, {}});
-    it = std::prev(caches.end());
-  }
-  std::rotate(caches.begin(), it, std::next(it));
-  return caches.front();
-}
 
 }  // namespace
 
@@ -128,10 +108,7 @@ class router::write_lock {
 };
 
 router::router(router_config cfg)
-    : config_(cfg),
-      uid_(next_router_uid.fetch_add(1, std::memory_order_relaxed)),
-      alive_(std::make_shared<char>()),
-      root_(std::make_unique<node>()) {}
+    : config_(cfg), cache_owner_(std::make_unique<detail::per_thread_owner>()), root_(std::make_unique<node>()) {}
 
 router::~router() = default;
 
@@ -180,7 +157,7 @@ result<match_set> router::match(std::string_view subject) const noexcept {
   // cache is current; the trie itself is read under mutex_. Coherence still
   // guarantees we see any bump that happened before this call.
   const std::uint64_t generation = generation_.load(std::memory_order_relaxed);
-  thread_cache& cache = cache_for(uid_, alive_, generation);
+  thread_cache& cache = detail::per_thread<thread_cache>(*cache_owner_);
   if (cache.generation != generation) {
     cache.entries.clear();
     cache.generation = generation;

@@ -8,30 +8,10 @@ namespace {
 
 /// One thread's shortcut from subject to counters, for one table.
 struct thread_view {
-  std::uint64_t table_uid = 0;
-  std::weak_ptr<const void> table_alive;
   std::unordered_map<std::string, subject_counters*, subject_hash, std::equal_to<>> entries;
 };
 
-constexpr std::size_t max_tables_per_thread = 8;
 constexpr std::size_t max_cached_subjects = 4096;
-
-std::atomic<std::uint64_t> next_table_uid{1};
-
-/// This thread's view of table `uid`, most recently used first.
-thread_view& view_for(std::uint64_t uid, const std::shared_ptr<const void>& alive) {
-  thread_local std::vector<thread_view> views;
-  if (!views.empty() && views.front().table_uid == uid) return views.front();
-  auto it = std::find_if(views.begin(), views.end(), [uid](const thread_view& v) { return v.table_uid == uid; });
-  if (it == views.end()) {
-    std::erase_if(views, [](const thread_view& v) { return v.table_alive.expired(); });
-    if (views.size() >= max_tables_per_thread) views.pop_back();
-    views.push_back(thread_view{uid, alive, {}});
-    it = std::prev(views.end());
-  }
-  std::rotate(views.begin(), it, std::next(it));
-  return views.front();
-}
 
 std::uint64_t load(const std::atomic<std::uint64_t>& a) noexcept { return a.load(std::memory_order_relaxed); }
 
@@ -67,14 +47,12 @@ void subject_counters::read(subject_metrics& out) const noexcept {
 }
 
 subject_table::subject_table(std::size_t max_subjects)
-    : max_subjects_{max_subjects},
-      uid_{next_table_uid.fetch_add(1, std::memory_order_relaxed)},
-      alive_{std::make_shared<char>()} {}
+    : max_subjects_{max_subjects} {}
 
 subject_table::~subject_table() = default;
 
 subject_counters& subject_table::at(std::string_view subject) {
-  thread_view& view = view_for(uid_, alive_);
+  thread_view& view = per_thread<thread_view>(owner_);
   if (auto it = view.entries.find(subject); it != view.entries.end()) return *it->second;
   subject_counters& c = find_or_insert(subject);
   if (view.entries.size() >= max_cached_subjects) view.entries.clear();

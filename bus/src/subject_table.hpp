@@ -24,6 +24,7 @@
 
 #include "courier/bus/metrics.hpp"
 #include "courier/runtime/histogram.hpp"
+#include "per_thread.hpp"
 
 namespace courier::detail {
 
@@ -73,8 +74,7 @@ class subject_table {
       std::unordered_map<std::string, std::unique_ptr<subject_counters>, subject_hash, std::equal_to<>>;
 
   std::size_t max_subjects_;
-  std::uint64_t uid_;
-  std::shared_ptr<const void> alive_;
+  per_thread_owner owner_;  // keys each thread's view
   mutable std::shared_mutex mutex_;
   map_type entries_;
   subject_counters other_;

@@ -52,6 +52,9 @@
 #include "courier/bus/subject.hpp"
 
 namespace courier {
+namespace detail {
+class per_thread_owner;
+}
 
 /// Identifies one subscriber to the router.
 using sub_id = std::uint64_t;
@@ -105,8 +108,7 @@ class router {
   void bump() noexcept;
 
   router_config config_;
-  std::uint64_t uid_;
-  std::shared_ptr<const void> alive_;
+  std::unique_ptr<detail::per_thread_owner> cache_owner_;  // keys each thread's cache
   mutable std::shared_mutex mutex_;
   std::unique_ptr<node> root_;
   std::size_t size_ = 0;
