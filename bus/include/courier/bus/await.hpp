@@ -83,7 +83,7 @@ class [[nodiscard]] request_awaitable {
 template <class R, class Q>
 request_awaitable<R> bus::co_request(std::string_view subject, Q&& q, duration timeout) {
   using V = std::remove_cvref_t<Q>;
-  auto* msg = new bus_message<V>(make_envelope(subject, type_name_of<V>(), {}), std::forward<Q>(q));
+  auto* msg = new_bus_message<V>(subject, std::forward<Q>(q), {});
   envelope& env = msg->env();
   return request_awaitable<R>{*this, message_ptr::adopt(msg), env, timeout};
 }

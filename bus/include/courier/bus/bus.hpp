@@ -236,10 +236,8 @@ class bus {
   /// the other subscribers still receive it. @threadsafe
   template <class T>
   errc publish(std::string_view subject, T&& value, publish_options opts = {}) {
-    using V = std::remove_cvref_t<T>;
-    auto msg = new bus_message<V>(make_envelope(subject, type_name_of<V>(), std::move(opts)),
-                                  std::forward<T>(value));
-    return publish_erased(message_ptr::adopt(msg));
+    return publish_erased(
+        message_ptr::adopt(new_bus_message<std::remove_cvref_t<T>>(subject, std::forward<T>(value), std::move(opts))));
   }
 
   /// Sends a request of type Q to one responder on `subject`; the reply (or
@@ -257,7 +255,7 @@ class bus {
   void request(std::string_view subject, Q&& q, duration timeout, std::function<void(reply<R>)> done) {
     using V = std::remove_cvref_t<Q>;
     auto pending = make_request<R>(std::move(done));
-    auto* msg = new bus_message<V>(make_envelope(subject, type_name_of<V>(), {}), std::forward<Q>(q));
+    auto* msg = new_bus_message<V>(subject, std::forward<Q>(q), {});
     send_request(message_ptr::adopt(msg), msg->env(), std::move(pending), timeout);
   }
 
@@ -306,7 +304,21 @@ class bus {
   template <class R>
   static std::shared_ptr<detail::request_base> make_request(std::function<void(reply<R>)> done);
 
-  envelope make_envelope(std::string_view subject, std::string_view type_name, publish_options opts);
+  /// Fills a new message's envelope: ids, subject, type, timestamp, and what
+  /// it inherits from the message being handled on this thread.
+  void stamp(envelope& env, std::string_view subject, std::string_view type_name, publish_options&& opts);
+  /// A bus message of type V holding `value`, its envelope stamped in place: one allocation.
+  template <class V, class T>
+  bus_message<V>* new_bus_message(std::string_view subject, T&& value, publish_options&& opts) {
+    auto* msg = new bus_message<V>(std::in_place, std::forward<T>(value));
+    try {
+      stamp(msg->env(), subject, type_name_of<V>(), std::move(opts));
+    } catch (...) {
+      (void)message_ptr::adopt(msg);  // releases it
+      throw;
+    }
+    return msg;
+  }
   result<subscription> subscribe_erased(std::string_view pattern, type_id type, const actor_ref& target,
                                         subscribe_options opts, bool responder, bool owns_target);
   errc publish_erased(message_ptr msg);

@@ -16,6 +16,8 @@ namespace courier {
 
 /// A 128-bit identifier. Message ids are UUIDv7 (RFC 9562): a 48-bit Unix
 /// millisecond timestamp, then random bits, so ids sort roughly by creation.
+/// The timestamp comes from the coarse real-time clock, so it has the
+/// kernel tick's resolution (1 to 4 ms) rather than a millisecond's.
 struct uuid {
   std::uint64_t hi = 0;
   std::uint64_t lo = 0;
@@ -64,6 +66,10 @@ class bus_message final : public message_box<T> {
   template <class... Args>
   explicit bus_message(envelope env, Args&&... args)
       : message_box<T>{std::in_place, std::forward<Args>(args)...}, env_{std::move(env)} {}
+  /// With an empty envelope, to be filled in place.
+  template <class... Args>
+  explicit bus_message(std::in_place_t, Args&&... args)
+      : message_box<T>{std::in_place, std::forward<Args>(args)...} {}
   [[nodiscard]] const message_meta* meta() const noexcept override { return &env_; }
   envelope& env() noexcept { return env_; }
 
