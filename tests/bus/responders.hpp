@@ -1,11 +1,25 @@
 // Request and reply types, and responders, shared by the bus tests.
 #pragma once
 
+#include <cstdint>
 #include <stdexcept>
+#include <utility>
 
 #include <courier/courier.hpp>
 
 namespace courier::test {
+
+/// A bus on a deterministic executor and virtual time: nothing runs or
+/// expires until the test says so.
+struct virtual_bus {
+  explicit virtual_bus(std::uint64_t seed, courier::bus_config cfg = {})
+      : exec{{.seed = seed}}, bus{sys, std::move(cfg)} {}
+  courier::manual_executor exec;
+  courier::virtual_clock clk;
+  courier::virtual_timers timers{clk};
+  courier::system sys{{.exec = &exec, .timers = &timers}};
+  courier::bus bus;
+};
 
 struct ask {
   int n;

@@ -16,14 +16,8 @@ struct note {
   int n;
 };
 
-/// A bus on a deterministic executor and virtual time: nothing runs or
-/// expires until the test says so.
-struct fixture {
-  courier::manual_executor exec{{.seed = 7}};
-  courier::virtual_clock clk;
-  courier::virtual_timers timers{clk};
-  courier::system sys{{.exec = &exec, .timers = &timers}};
-  courier::bus bus{sys};
+struct fixture : courier::test::virtual_bus {
+  fixture() : virtual_bus{7} {}
 };
 
 class recorder : public courier::actor {

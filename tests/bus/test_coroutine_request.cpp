@@ -33,12 +33,8 @@ struct note {
   int n;
 };
 
-struct fixture {
-  courier::manual_executor exec{{.seed = 5}};
-  courier::virtual_clock clk;
-  courier::virtual_timers timers{clk};
-  courier::system sys{{.exec = &exec, .timers = &timers}};
-  courier::bus bus{sys};
+struct fixture : courier::test::virtual_bus {
+  fixture() : virtual_bus{5} {}
 };
 
 /// What an asker saw, in order: "note N", or the outcome of a request.

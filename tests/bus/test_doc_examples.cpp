@@ -4,6 +4,8 @@
 
 #include <chrono>
 #include <courier/courier.hpp>
+
+#include "responders.hpp"
 #include <string>
 #include <vector>
 
@@ -40,12 +42,8 @@ class recorder : public courier::actor {
   std::vector<int>& seen_;
 };
 
-struct fixture {
-  courier::manual_executor exec{{.seed = 5}};
-  courier::virtual_clock clk;
-  courier::virtual_timers timers{clk};
-  courier::system sys{{.exec = &exec, .timers = &timers}};
-  courier::bus bus{sys};
+struct fixture : courier::test::virtual_bus {
+  fixture() : virtual_bus{5} {}
   std::vector<int> seen;
   courier::actor_ref payments = sys.spawn<recorder>(seen);
 };

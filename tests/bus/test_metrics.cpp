@@ -20,14 +20,8 @@ struct tick {
   int n;
 };
 
-/// A bus on a deterministic executor and virtual time.
-struct fixture {
-  explicit fixture(courier::bus_config cfg = {}) : bus{sys, std::move(cfg)} {}
-  courier::manual_executor exec{{.seed = 11}};
-  courier::virtual_clock clk;
-  courier::virtual_timers timers{clk};
-  courier::system sys{{.exec = &exec, .timers = &timers}};
-  courier::bus bus;
+struct fixture : courier::test::virtual_bus {
+  explicit fixture(courier::bus_config cfg = {}) : virtual_bus{11, std::move(cfg)} {}
 
   /// Subscribes a callback that counts ticks into `n`.
   courier::subscription counting(std::string_view pattern, int& n, courier::subscribe_options o = {}) {
