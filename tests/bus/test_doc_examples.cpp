@@ -4,10 +4,10 @@
 
 #include <chrono>
 #include <courier/courier.hpp>
-
-#include "responders.hpp"
 #include <string>
 #include <vector>
+
+#include "responders.hpp"
 
 using namespace std::chrono_literals;
 
