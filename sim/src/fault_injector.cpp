@@ -66,12 +66,9 @@ bool fault_injector::roll(double probability) noexcept {
   return static_cast<double>(rng_.next() >> 11) * 0x1.0p-53 < probability;
 }
 
-void fault_injector::note(event what, std::uint32_t sub, std::uint64_t value, std::size_t rule_index) {
-  trace_.add(record{.time = elapsed(),
-                    .value = value,
-                    .subscription = sub,
-                    .fault = static_cast<std::uint16_t>(rule_index + 1),
-                    .what = what});
+void fault_injector::note(event what, std::uint32_t sub, std::uint64_t value,
+                          std::size_t rule_index) {
+  trace_.add(what, value, sub, static_cast<std::uint16_t>(rule_index + 1));
 }
 
 void fault_injector::see_message(const delivery& d) {
@@ -84,23 +81,26 @@ void fault_injector::see_message(const delivery& d) {
 }
 
 void fault_injector::name(std::uint32_t sub, std::string_view pattern) {
-  if (sub >= named_.size()) named_.resize(sub + 1, false);
-  named_[sub] = true;
+  if (sub >= seen_.size()) seen_.resize(sub + 1, seen::not_yet);
+  seen_[sub] = find_link(sub) != nullptr ? seen::linked : seen::direct;
   trace_.name_subscription(sub, pattern);
 }
 
 fault_injector::link& fault_injector::make_link(std::uint32_t sub) {
   if (sub >= links_.size()) links_.resize(sub + 1);
   if (!links_[sub]) links_[sub] = std::make_unique<link>();
+  if (sub < seen_.size() && seen_[sub] == seen::direct) seen_[sub] = seen::linked;
   return *links_[sub];
 }
 
 errc fault_injector::intercept(const delivery& d) {
   const auto sub = static_cast<std::uint32_t>(d.subscription());
   if (d.message().get() != last_message_.get()) see_message(d);  // a fan-out looks at its message once
-  if (sub >= named_.size() || !named_[sub]) name(sub, d.pattern());
-  // No rule matches the subject and nothing is in flight ahead of it: deliver.
-  if (!last_faulty_ && find_link(sub) == nullptr) return deliver_now(d, sub, last_hash_);
+  // No rule matches the subject and nothing can be in flight ahead of it: deliver.
+  if (!last_faulty_ && sub < seen_.size() && seen_[sub] == seen::direct)
+    return deliver_now(d, sub, last_hash_);
+  if (sub >= seen_.size() || seen_[sub] == seen::not_yet) name(sub, d.pattern());
+  if (!last_faulty_ && seen_[sub] == seen::direct) return deliver_now(d, sub, last_hash_);
   return decide(d, sub);
 }
 
@@ -172,7 +172,7 @@ errc fault_injector::deliver_now(const delivery& d, std::uint32_t sub, std::uint
   const errc e = d.deliver();
   const bool gone = e == errc::cancelled;  // the subscription went away meanwhile
   ++(gone ? stats_.cancelled : stats_.delivered);
-  trace_.add(record{.time = elapsed(), .value = subject, .subscription = sub, .what = gone ? event::cancelled : event::deliver});
+  trace_.add(gone ? event::cancelled : event::deliver, subject, sub);
   return gone ? errc::ok : e;
 }
 
@@ -209,7 +209,7 @@ void fault_injector::release_held(std::uint32_t sub) {
   k.held.clear();
   ++k.held_epoch;
   for (std::size_t i = batch.size(); i > 1; --i) std::swap(batch[i - 1], batch[rng_.below(i)]);
-  trace_.add(record{.time = elapsed(), .value = batch.size(), .subscription = sub, .what = event::release});
+  trace_.add(event::release, batch.size(), sub);
   for (pending& p : batch) forward(p.d, sub, p.subject, duration::zero());
 }
 

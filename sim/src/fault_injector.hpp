@@ -21,8 +21,8 @@ namespace courier::sim {
 /// traces every delivery and decision.
 class fault_injector {
  public:
-  fault_injector(sim::trace& t, world_timers& timers, std::uint64_t seed, time_point start)
-      : trace_{t}, timers_{timers}, rng_{seed}, start_{start} {}
+  fault_injector(sim::trace& t, world_timers& timers, std::uint64_t seed)
+      : trace_{t}, timers_{timers}, rng_{seed} {}
 
   /// Adds a rule; returns its index. Throws std::invalid_argument on a bad pattern or parameter.
   std::size_t add(std::string_view pattern, const fault& f, bool on);
@@ -54,7 +54,6 @@ class fault_injector {
     std::uint64_t held_epoch = 0;
   };
 
-  [[nodiscard]] std::int64_t elapsed() const noexcept { return (timers_.now() - start_).count(); }
   bool roll(double probability) noexcept;
   /// Notes a message's subject, its hash and whether any rule matches it.
   void see_message(const delivery& d);
@@ -74,10 +73,15 @@ class fault_injector {
   sim::trace& trace_;
   world_timers& timers_;
   splitmix64 rng_;
-  time_point start_;
   std::vector<rule> rules_;
+  /// What the injector knows of a subscription, indexed by its id.
+  enum class seen : std::uint8_t {
+    not_yet,  // the trace has no name for it yet
+    linked,   // named, with a link: deliveries may be in flight or held
+    direct,   // named, no link: a delivery no rule matches goes straight through
+  };
   std::vector<std::unique_ptr<link>> links_;  // indexed by subscription id
-  std::vector<bool> named_;                   // subscriptions the trace has a name for
+  std::vector<seen> seen_;
   // The last message seen, held so that its address cannot be reused while
   // what is cached about its subject is in use.
   message_ptr last_message_;

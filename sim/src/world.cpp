@@ -6,8 +6,8 @@
 #include <stdexcept>
 #include <string>
 
-#include "courier/runtime/manual_executor.hpp"
 #include "fault_injector.hpp"
+#include "world_executor.hpp"
 #include "world_timers.hpp"
 
 namespace courier::sim {
@@ -25,26 +25,16 @@ struct world::state {
       : start{cfg.start},
         trace{cfg.trace_capacity},
         clock{cfg.start},
-        timers{clock, cfg.timer_resolution},
-        exec{manual_executor::config{.seed = cfg.seed, .on_turn = turn_hook(cfg.trace_turns)}},
+        timers{clock, cfg.timer_resolution, trace, cfg.start},
+        exec{cfg.seed, cfg.trace_turns ? &trace : nullptr},
         rng{derive(cfg.seed, 2)},
-        faults{trace, timers, derive(cfg.seed, 1), cfg.start} {
+        faults{trace, timers, derive(cfg.seed, 1)} {
     sys.emplace(system_config{.throughput = cfg.throughput,
                               .exec = &exec,
                               .timers = &timers,
                               .on_dead_letter = std::move(cfg.on_dead_letter)});
     cfg.bus.intercept = [this](const delivery& d) { return faults.intercept(d); };
     bus.emplace(*sys, std::move(cfg.bus));
-  }
-
-  std::function<void(std::size_t, std::size_t)> turn_hook(bool on) {
-    if (!on) return {};
-    return [this](std::size_t ready, std::size_t picked) {
-      trace.add(record{.time = (clock.now() - start).count(),
-                       .value = picked,
-                       .subscription = static_cast<std::uint32_t>(ready),
-                       .what = event::turn});
-    };
   }
 
   /// One turn if an actor is ready, else the timers due at the next deadline
@@ -54,7 +44,7 @@ struct world::state {
     auto next = timers.next_deadline();
     if (!next || *next > limit) return false;
     const std::size_t fired = timers.fire_at(*next);
-    trace.add(record{.time = (*next - start).count(), .value = fired, .what = event::timers});
+    trace.add(event::timers, fired);
     return true;
   }
 
@@ -62,7 +52,7 @@ struct world::state {
   sim::trace trace;
   virtual_clock clock;
   world_timers timers;
-  manual_executor exec;
+  world_executor exec;
   splitmix64 rng;
   fault_injector faults;
   // Destroyed first: shutting the system down runs the last turns, which
@@ -99,7 +89,7 @@ std::uint64_t world::run(std::uint64_t max_steps) {
 std::uint64_t world::run_until(time_point t) {
   std::uint64_t steps = 0;
   while (s_->step_before(t)) ++steps;
-  s_->clock.advance_to(t);
+  s_->timers.advance_to(t);
   return steps;
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <cstdio>
 #include <string>
@@ -41,31 +42,48 @@ static_assert(sizeof(record) == 24, "records are written to files as raw bytes")
 /// 64-bit FNV-1a of a string; how a trace names subjects.
 std::uint64_t subject_hash(std::string_view s) noexcept;
 
-/// The record of one run: every record is folded into a running 64-bit hash,
-/// and the first `capacity` records are also kept for reading and writing.
+/// The record of one run. Records are staged in a fixed buffer and hashed a
+/// buffer at a time, so appending one is a few stores; the first `capacity`
+/// records are also kept for reading and writing.
 /// @pre used by one thread.
 class trace {
  public:
   explicit trace(std::size_t capacity = std::size_t{1} << 16) : capacity_{capacity} {}
 
-  /// Appends a record.
-  void add(const record& r) noexcept {
-    hash_ = mix(mix(mix(hash_, static_cast<std::uint64_t>(r.time)), r.value),
-                (std::uint64_t{r.subscription} << 32) | (std::uint64_t{r.fault} << 8) |
-                    static_cast<std::uint64_t>(r.what));
-    ++count_;
-    if (records_.size() < capacity_) keep(r);
+  /// Appends a record stamped with the current time (see set_time()); `rule` as record::fault.
+  void add(event what, std::uint64_t value, std::uint32_t subscription = 0,
+           std::uint16_t rule = 0) noexcept {
+    record& r = stage_[staged_];
+    r.time = now_;
+    r.value = value;
+    r.subscription = subscription;
+    r.fault = rule;
+    r.what = what;
+    r.reserved = 0;
+    if (++staged_ == stage_records) digest();
   }
+  /// Appends a record as given.
+  void add(const record& r) noexcept {
+    stage_[staged_] = r;
+    if (++staged_ == stage_records) digest();
+  }
+  /// Sets the time add() stamps on records: virtual nanoseconds since the world began.
+  void set_time(std::int64_t ns) noexcept { now_ = ns; }
   /// Remembers the text of a subject hash and of a subscription, for printing.
   void name_subject(std::uint64_t hash, std::string_view subject);
   void name_subscription(std::uint32_t id, std::string_view pattern);
 
-  /// A digest of every record so far: same records in the same order, same hash.
+  /// xxHash64 (seed 0) of every record so far, as the bytes write() stores
+  /// them: same records in the same order, same hash. A trace read from a
+  /// file gives the hash it was written with.
   [[nodiscard]] std::uint64_t hash() const noexcept;
   /// Records appended so far, kept or not.
-  [[nodiscard]] std::uint64_t count() const noexcept { return count_; }
+  [[nodiscard]] std::uint64_t count() const noexcept { return count_ + staged_; }
   /// The kept records: the first capacity() of count().
-  [[nodiscard]] const std::vector<record>& records() const noexcept { return records_; }
+  [[nodiscard]] const std::vector<record>& records() const {
+    keep_staged();
+    return records_;
+  }
   [[nodiscard]] std::size_t capacity() const noexcept { return capacity_; }
 
   /// One record in readable form, e.g. "t=1.000250s deliver sub#3 orders.*.placed <- orders.eu.placed".
@@ -79,18 +97,27 @@ class trace {
   static trace read(const std::string& path);
 
  private:
-  // One round of xxHash64's accumulator: multiply, rotate, multiply.
-  static std::uint64_t mix(std::uint64_t acc, std::uint64_t v) noexcept {
-    acc += v * 0xc2b2ae3d27d4eb4fULL;
-    acc = (acc << 31) | (acc >> 33);
-    return acc * 0x9e3779b185ebca87ULL;
-  }
-  void keep(const record& r);
+  // A multiple of 4, so that a full stage is whole 32-byte xxHash64 stripes.
+  static constexpr std::size_t stage_records = 256;
+  static_assert(stage_records * sizeof(record) % 32 == 0, "a stage must hash as whole stripes");
+
+  /// Hashes the full stage into the lanes, keeps what fits and empties it.
+  void digest() noexcept;
+  /// Copies the staged records not yet kept into records_, up to capacity().
+  void keep_staged() const;
 
   std::size_t capacity_;
-  std::uint64_t hash_ = 0x27d4eb2f165667c5ULL;
+  std::int64_t now_ = 0;
+  std::size_t staged_ = 0;
+  std::array<record, stage_records> stage_;
+  // xxHash64's four accumulators (seeded with 0) over the first count_ records.
+  std::array<std::uint64_t, 4> lanes_ = {0x9e3779b185ebca87ULL + 0xc2b2ae3d27d4eb4fULL,
+                                         0xc2b2ae3d27d4eb4fULL, 0, 0 - 0x9e3779b185ebca87ULL};
   std::uint64_t count_ = 0;
-  std::vector<record> records_;
+  mutable std::size_t kept_staged_ = 0;  // of stage_, how many are already in records_
+  mutable std::vector<record> records_;
+  bool from_file_ = false;
+  std::uint64_t file_hash_ = 0;
   std::unordered_map<std::uint64_t, std::string> subjects_;
   std::unordered_map<std::uint32_t, std::string> patterns_;
 };

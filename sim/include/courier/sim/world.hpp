@@ -52,9 +52,9 @@ class fault_handle {
   std::size_t index_;
 };
 
-/// A deterministic world: a manual_executor, a virtual clock with its timers
-/// and a seeded generator, hosting an ordinary courier::system and
-/// courier::bus. Actor and bus code runs in it unchanged. Handlers take no
+/// A deterministic world: a seeded single-threaded executor, a virtual clock
+/// with its timers and a seeded generator, hosting an ordinary
+/// courier::system and courier::bus. Actor and bus code runs in it unchanged. Handlers take no
 /// virtual time; the clock jumps to the next timer deadline only when no
 /// actor is ready to run. The same seed and code give the same run, the same
 /// trace and the same trace_hash().
