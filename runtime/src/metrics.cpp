@@ -5,7 +5,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <array>
 #include <map>
 
 #include "courier/runtime/detail/metrics_registry.hpp"
@@ -58,15 +57,6 @@ std::vector<actor_metrics> sum_types(const detail::system_core& core, const deta
 
 using kind = prometheus_writer::kind;
 
-// Bucket upper bounds exported for handler times: 2^k - 1 ns for odd k from
-// 5 to 33 (31 ns to 8.6 s). Each is a bucket edge of courier::histogram, so
-// the cumulative counts are exact.
-constexpr std::array<std::uint64_t, 15> handler_bounds = [] {
-  std::array<std::uint64_t, 15> b{};
-  for (std::size_t i = 0; i < b.size(); ++i) b[i] = (std::uint64_t{1} << (5 + 2 * i)) - 1;
-  return b;
-}();
-
 void write_system(prometheus_writer& w, const metrics_snapshot& s) {
   w.family("courier_actors_spawned_total", kind::counter, "Actors spawned so far.");
   w.sample({}, s.spawned);
@@ -107,7 +97,7 @@ void write_figures(prometheus_writer& w, const metrics_snapshot& s, bool per_typ
   w.family(p + "handler_seconds", kind::histogram,
            fmt::format("Handler wall time{}, sampled: 1 in {} calls per thread is timed.", scope,
                        s.handler_time_every));
-  each([&](const actor_metrics& m, const auto& ls) { w.histogram(ls, m.handler_ns, handler_bounds, 1e-9); });
+  each([&](const actor_metrics& m, const auto& ls) { w.histogram(ls, m.handler_ns, prometheus_writer::nanosecond_bounds(), 1e-9); });
   if (!per_type) return;
   w.family("courier_actor_dead_letters_total", kind::counter, "Dead letters addressed to actors of this type, by reason.");
   each([&](const actor_metrics& m, auto ls) {

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <array>
 #include <stdexcept>
 
 namespace courier {
@@ -127,6 +128,15 @@ void prometheus_writer::histogram(labels ls, const histogram_snapshot& h, std::s
   out_ += ' ' + decimal(static_cast<double>(h.sum) * scale) + '\n';
   series("_count", ls, nullptr);
   out_ += fmt::format(" {}\n", cumulative);
+}
+
+std::span<const std::uint64_t> prometheus_writer::nanosecond_bounds() noexcept {
+  static constexpr std::array<std::uint64_t, 15> bounds = [] {
+    std::array<std::uint64_t, 15> b{};
+    for (std::size_t i = 0; i < b.size(); ++i) b[i] = (std::uint64_t{1} << (5 + 2 * i)) - 1;
+    return b;
+  }();
+  return bounds;
 }
 
 }  // namespace courier

@@ -171,3 +171,20 @@ TEST_CASE("docs: metrics", "[bus][docs]") {
   CHECK(p99_ns == 0);
   CHECK(m.subscription(s.value().id())->dropped.newest == 2);
 }
+
+TEST_CASE("docs: metrics in the Prometheus format", "[bus][docs]") {
+  fixture f;
+  auto& sys = f.sys;
+  auto& bus = f.bus;
+  auto s = bus.subscribe<order_placed>("orders.>", f.payments);
+  (void)bus.publish("orders.eu.placed", order_placed{1});
+  f.exec.run();
+  // doc: prometheus
+  courier::prometheus_writer w;
+  courier::write_prometheus(w, sys.metrics().snapshot());  // courier_actor_*, courier_timers_*, ...
+  courier::write_prometheus(w, bus.metrics());             // courier_bus_*
+  std::string body = std::move(w).take();                 // serve it on /metrics
+  // doc: end
+  CHECK(body.find("courier_actors_spawned_total") != std::string::npos);
+  CHECK(body.find("courier_bus_subject_published_total{subject=\"orders.eu.placed\"} 1\n") != std::string::npos);
+}

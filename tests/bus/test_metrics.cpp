@@ -8,6 +8,7 @@
 using namespace std::chrono_literals;
 
 #include "responders.hpp"
+#include "runtime/prometheus_check.hpp"
 
 using courier::test::answer;
 using courier::test::ask;
@@ -209,4 +210,48 @@ TEST_CASE("metrics count deliveries made later through an interceptor, and a que
   s2.unsubscribe();
   CHECK(f.bus.metrics().subscription(gone) == nullptr);
   CHECK(f.bus.metrics().subscriptions.size() == 1);
+}
+
+TEST_CASE("bus metrics export in the Prometheus text format, beside a system's", "[bus][metrics]") {
+  fixture f{{.metrics_subjects = 2}};
+  int seen = 0;
+  auto sub = f.counting("orders.*", seen, {.capacity = 1, .policy = courier::overflow::drop_newest, .queue_group = "billing"});
+  for (int i = 0; i < 3; ++i) CHECK(f.bus.publish("orders.eu", tick{i}) == courier::errc::ok);
+  f.exec.run();  // one delivered, two dropped
+  CHECK(f.bus.publish("nobody.home", tick{0}) == courier::errc::ok);
+  CHECK(f.bus.publish("orders.us", tick{0}) == courier::errc::ok);  // the third subject: "(other)"
+  auto fast = f.bus.serve<ask>("math.double", f.sys.spawn<doubler>()).value();
+  auto ok = f.bus.request<answer>("math.double", ask{2}, 50ms);
+  f.timers.advance(3ms);
+  f.exec.run();
+  REQUIRE(ok.get().value.has_value());
+
+  courier::prometheus_writer w;
+  courier::write_prometheus(w, f.sys.metrics().snapshot());  // one scrape for both
+  courier::write_prometheus(w, f.bus.metrics());
+  const auto p = courier::test::check_prometheus(w.text());
+  INFO(w.text());
+  CHECK(p.errors.empty());
+  CHECK(p.value("courier_bus_published_total") == 5);
+  CHECK(p.value("courier_bus_unroutable_total") == 1);
+  CHECK(p.value("courier_bus_requests_total") == 1);
+  CHECK(p.value("courier_bus_subject_published_total", {{"subject", "orders.eu"}}) == 3);
+  CHECK(p.value("courier_bus_subject_delivered_total", {{"subject", "orders.eu"}}) == 1);
+  CHECK(p.value("courier_bus_subject_dropped_total", {{"subject", "orders.eu"}, {"reason", "drop_newest"}}) == 2);
+  CHECK(p.value("courier_bus_subject_dropped_total", {{"subject", "orders.eu"}, {"reason", "reject"}}) == 0);
+  CHECK(p.value("courier_bus_subject_unroutable_total", {{"subject", "nobody.home"}}) == 1);
+  CHECK(p.value("courier_bus_subject_published_total", {{"subject", "(other)"}}) == 1);  // orders.us
+  CHECK(p.value("courier_bus_subject_requests_total", {{"subject", "(other)"}}) == 1);   // math.double
+  CHECK(p.value("courier_bus_request_seconds_count") == 1);
+  CHECK(p.value("courier_bus_request_seconds_sum") == Approx(0.003));
+  const std::map<std::string, std::string> sub_labels{
+      {"subscription", std::to_string(sub.id())}, {"pattern", "orders.*"}, {"queue_group", "billing"}};
+  CHECK(p.value("courier_bus_subscription_delivered_total", sub_labels) == 2);  // orders.eu once, orders.us once
+  auto dropped = sub_labels;
+  dropped["reason"] = "drop_newest";
+  CHECK(p.value("courier_bus_subscription_dropped_total", dropped) == 2);
+  CHECK(p.value("courier_bus_subscription_depth_max", sub_labels) == 1);
+  CHECK(p.types.at("courier_bus_subscription_depth") == "gauge");
+  CHECK(p.types.at("courier_bus_subject_request_seconds") == "histogram");
+  CHECK(p.types.contains("courier_actors_spawned_total"));  // the system's families, same text
 }

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "courier/runtime/histogram.hpp"
+#include "courier/runtime/prometheus_writer.hpp"
 
 namespace courier {
 
@@ -78,5 +79,15 @@ struct bus_metrics {
     return it != subscriptions.end() && it->id == id ? &*it : nullptr;
   }
 };
+
+/// Appends `m` to `w` as the `courier_bus_*` metric families: the totals,
+/// then per subject (label `subject`; "(other)" for the shared overflow
+/// entry) and per subscription (labels `subscription`, `pattern`,
+/// `queue_group`). Drops carry a `reason` label named after the overflow
+/// policy. Write a system's metrics into the same writer for one scrape
+/// (docs/bus.md, "Metrics").
+void write_prometheus(prometheus_writer& w, const bus_metrics& m);
+/// write_prometheus() into a fresh writer.
+[[nodiscard]] std::string to_prometheus(const bus_metrics& m);
 
 }  // namespace courier

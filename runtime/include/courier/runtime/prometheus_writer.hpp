@@ -47,6 +47,11 @@ class prometheus_writer {
   /// Moves the text out.
   [[nodiscard]] std::string take() && { return std::move(out_); }
 
+  /// Bucket upper bounds for durations recorded in nanoseconds: 2^k - 1 ns
+  /// for odd k from 5 to 33 (31 ns to 8.6 s). Each is a bucket edge of
+  /// courier::histogram, so the cumulative counts exported at them are exact.
+  static std::span<const std::uint64_t> nanosecond_bounds() noexcept;
+
   /// True if `s` is a valid metric name.
   static bool valid_metric_name(std::string_view s) noexcept;
   /// True if `s` is a valid label name (and not reserved).
