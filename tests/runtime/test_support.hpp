@@ -7,7 +7,10 @@
 // `name`, attaches it to every assertion of the test through INFO, and prints
 // the command that replays the run to stderr:
 //
-//     COURIER_TEST_SEED=123 ./courier-runtime-tests "<test name>"
+//     COURIER_TEST_SEED=123 ./courier-bus-tests "<test name>"
+//
+// naming the binary that ran, to be started from its build directory
+// (build/<preset>/tests), where ctest runs it.
 //
 // Scale. Stress tests multiply their item, cycle and round counts by
 // COURIER_STRESS_SCALE (a positive number, default 1). At scale 1 the runtime
@@ -40,7 +43,8 @@ inline std::uint64_t seed_from_env() {
 
 /// The shell command that reruns the current test case with `seed`.
 inline std::string replay_command(std::uint64_t seed) {
-  return "COURIER_TEST_SEED=" + std::to_string(seed) + " ./courier-runtime-tests \"" +
+  // The config's name is the file name of the process's argv[0] unless --name was given.
+  return "COURIER_TEST_SEED=" + std::to_string(seed) + " ./" + Catch::getCurrentContext().getConfig()->name() + " \"" +
          Catch::getResultCapture().getCurrentTestName() + "\"";
 }
 
