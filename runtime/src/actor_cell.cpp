@@ -137,29 +137,15 @@ void actor_cell::request_stop(exit_reason why, std::string what) noexcept {
     schedule_if_idle();
 }
 
-void actor_cell::handle(mail_hook* h) noexcept {
-  const message& m = *h->msg;
-  std::function<void()> on_idle;  // set when an idle timeout has a callback instead of a handler
-  if (lifecycle_.load(std::memory_order_relaxed) != nullptr && m.type() == type_id_of<idle_timeout>() &&
-      !accept_idle(m, on_idle)) {
-    finish(h);  // a timeout superseded since it was sent
-    return;
-  }
-  handler_fn f = table_->find(m.type());
-  if (f == nullptr && !on_idle) {
-    core_->dead_letter(take(h), this, dead_letter_reason::unhandled);
-    return;
-  }
+template <class Fn>
+void actor_cell::invoke_handler(mail_hook* h, Fn&& fn) noexcept {
   std::string error;
   bool threw = false;
   {
-    current_message_scope scope{&m};
+    current_message_scope scope{h->msg};
     const handler_timer timer{core_->metrics(), counters_};
     try {
-      if (on_idle)
-        on_idle();
-      else
-        f(*behaviour_, m);
+      fn();
     } catch (const std::exception& e) {
       threw = true;
       error = e.what();
@@ -172,6 +158,33 @@ void actor_cell::handle(mail_hook* h) noexcept {
     fail(h, std::move(error));
   else if (!adopt_task(h))  // a suspended coroutine handler keeps its message
     finish(h);
+}
+
+void actor_cell::dispatch(mail_hook* h) noexcept {
+  const message& m = *h->msg;
+  const handler_fn f = table_->find(m.type());
+  if (f == nullptr) {
+    core_->dead_letter(take(h), this, dead_letter_reason::unhandled);
+    return;
+  }
+  invoke_handler(h, [&] { f(*behaviour_, m); });
+}
+
+void actor_cell::handle(mail_hook* h) noexcept {
+  if (lifecycle_.load(std::memory_order_relaxed) != nullptr && h->msg->type() == type_id_of<idle_timeout>())
+    handle_idle(h);
+  else
+    dispatch(h);
+}
+
+void actor_cell::handle_idle(mail_hook* h) noexcept {
+  std::function<void()> on_idle;  // set when the timeout has a callback instead of a handler
+  if (!accept_idle(*h->msg, on_idle))
+    finish(h);  // a timeout superseded since it was sent
+  else if (on_idle)
+    invoke_handler(h, on_idle);
+  else
+    dispatch(h);
 }
 
 void actor_cell::fail(mail_hook* h, std::string what) noexcept {

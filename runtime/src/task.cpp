@@ -69,8 +69,8 @@ void actor_cell::begin_task(task_frame f) {
   reply_with(*current_message(), std::move(value));
 }
 
-bool actor_cell::adopt_task(mail_hook* h) noexcept {
-  if (tasks_ == nullptr || !tasks_->started.co) return false;
+bool actor_cell::adopt_started_task(mail_hook* h) noexcept {
+  if (!tasks_->started.co) return false;
   const task_frame f = std::exchange(tasks_->started, task_frame{});
   f.promise->hook_ = h;
   tasks_->live.push_back(f);
@@ -94,7 +94,7 @@ bool actor_cell::wakes_pending(const task_state* tasks) noexcept {
   return tasks != nullptr && tasks->pending.load(std::memory_order_seq_cst);
 }
 
-bool actor_cell::mail_held() const noexcept { return tasks_ != nullptr && tasks_->holding > 0; }
+bool actor_cell::tasks_hold_mail() const noexcept { return tasks_->holding > 0; }
 
 void actor_cell::resume_woken() noexcept {
   std::vector<std::uint64_t> ids;

@@ -154,6 +154,14 @@ class actor_cell : public runnable, public uses_courier_allocator {
   void raise(std::uint8_t signal) noexcept;
   void apply_signals() noexcept;
   void handle(mail_hook* h) noexcept;
+  /// handle() for an idle_timeout: stale ones are dropped, a callback runs instead of a handler.
+  void handle_idle(mail_hook* h) noexcept;
+  /// Runs the handler for `h`'s message type, or dead-letters it as unhandled.
+  void dispatch(mail_hook* h) noexcept;
+  /// Runs `fn` as the handler of `h`'s message: counts and times it, sends an
+  /// exception to supervision, then finishes `h` or leaves it to a coroutine.
+  template <class Fn>
+  void invoke_handler(mail_hook* h, Fn&& fn) noexcept;
   bool accept_idle(const message& m, std::function<void()>& callback) noexcept;
   void note_activity() noexcept;
   void arm_idle_locked(lifecycle_state& l, time_point deadline);
@@ -180,13 +188,17 @@ class actor_cell : public runnable, public uses_courier_allocator {
   void fail(mail_hook* h, std::string what) noexcept;
   mail_hook* pop() noexcept;
   task_state& tasks();
-  bool adopt_task(mail_hook* h) noexcept;
+  /// Keeps `h` with the coroutine its handler just started, if it started
+  /// one and suspended; false otherwise. Inline: most actors have no tasks.
+  bool adopt_task(mail_hook* h) noexcept { return tasks_ != nullptr && adopt_started_task(h); }
+  bool adopt_started_task(mail_hook* h) noexcept;
   void resume_woken() noexcept;
   void resume_task(task_frame f) noexcept;
   void end_task(task_frame f, std::exception_ptr error) noexcept;
   void free_tasks() noexcept;
   /// A suspended plain task holds the mailbox: no message is handled until it ends.
-  [[nodiscard]] bool mail_held() const noexcept;
+  [[nodiscard]] bool mail_held() const noexcept { return tasks_ != nullptr && tasks_hold_mail(); }
+  [[nodiscard]] bool tasks_hold_mail() const noexcept;
   /// Whether a waker of `tasks` (may be null) woke a coroutine since the last resume_woken().
   [[nodiscard]] static bool wakes_pending(const task_state* tasks) noexcept;
 
