@@ -255,3 +255,20 @@ TEST_CASE("unsubscribing stops delivery", "[bus]") {
   f.exec.run();
   CHECK(seen == std::vector<int>{1});
 }
+
+TEST_CASE("a publisher's cached route follows every subscribe and unsubscribe", "[bus]") {
+  fixture f;
+  std::vector<int> first, second;
+  auto a = f.bus.subscribe<note>("n.*", f.sys.spawn<recorder>(first)).value();
+  (void)f.bus.publish("n.x", note{1});  // the route for n.x is cached now: a alone
+  auto b = f.bus.subscribe<note>("n.x", f.sys.spawn<recorder>(second)).value();
+  (void)f.bus.publish("n.x", note{2});  // the cached route must include b
+  a.unsubscribe();
+  (void)f.bus.publish("n.x", note{3});  // and no longer a
+  b.unsubscribe();
+  CHECK(f.bus.publish("n.x", note{4}) == courier::errc::ok);  // unroutable, counted
+  f.exec.run();
+  CHECK(first == std::vector<int>{1, 2});
+  CHECK(second == std::vector<int>{2, 3});
+  CHECK(f.bus.metrics().subject("n.x")->unroutable == 1);
+}
