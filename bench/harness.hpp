@@ -61,6 +61,7 @@ inline std::uint64_t n1_per_producer(const options& o) { return o.quick ? 200'00
 inline constexpr int n1_producers = 2;
 inline std::uint64_t spawn_actors(const options& o) { return o.quick ? 100'000 : 1'000'000; }
 /// skynet: a tree with fan-out 10 whose leaves number 10^depth.
+inline constexpr std::uint64_t skynet_fan_out = 10;
 inline int skynet_depth(const options& o) { return o.quick ? 5 : 6; }
 inline std::uint64_t idle_actors(const options& o) { return o.quick ? 100'000 : 1'000'000; }
 /// idle_cpu: how long a freshly woken, then idle, runtime is watched.

@@ -6,8 +6,6 @@ namespace {
 
 using done_atom = caf::atom_constant<caf::atom("done")>;
 
-constexpr int subscriber_count = 100;
-
 struct subscriber_state {
   std::uint64_t received = 0;
 };
@@ -22,22 +20,22 @@ caf::behavior subscriber(caf::stateful_actor<subscriber_state>* self, std::uint6
 }  // namespace
 
 COURIER_BENCH("fanout", "caf") {
-  const std::uint64_t messages = opts.quick ? 10'000 : 100'000;
+  const std::uint64_t messages = courier::bench::workload::fanout_messages(opts);
   courier::bench::caf_runtime caf;
   caf::actor_system& sys = caf.sys;
   caf::scoped_actor waiter{sys};
   auto topic = sys.groups().get_local("fanout");
   std::vector<caf::actor> subscribers;
-  for (int i = 0; i < subscriber_count; ++i)
+  for (int i = 0; i < courier::bench::workload::fanout_subscribers; ++i)
     subscribers.push_back(sys.spawn_in_group(topic, subscriber, messages, caf::actor{waiter}));
 
   const auto start = courier::bench::clock_type::now();
   for (std::uint64_t i = 0; i < messages; ++i) caf::anon_send(topic, i);
-  for (int i = 0; i < subscriber_count; ++i) waiter->receive([](done_atom) {});
+  for (int i = 0; i < courier::bench::workload::fanout_subscribers; ++i) waiter->receive([](done_atom) {});
 
   courier::bench::result r;
   r.seconds = courier::bench::seconds_since(start);
-  r.ops = messages * subscriber_count;
+  r.ops = messages * courier::bench::workload::fanout_subscribers;
   for (auto& s : subscribers) caf::anon_send_exit(s, caf::exit_reason::user_shutdown);
   return r;
 }

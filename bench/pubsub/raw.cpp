@@ -23,7 +23,7 @@ static_assert(sizeof(message) == 16);
 
 COURIER_BENCH("pubsub", "raw") {
   using courier::bench::clock_type;
-  const std::uint64_t messages = opts.quick ? 100'000 : 1'000'000;
+  const std::uint64_t messages = courier::bench::workload::pubsub_messages(opts);
   moodycamel::ConcurrentQueue<message> queue;
   bool in_order = true;
   clock_type::time_point end;

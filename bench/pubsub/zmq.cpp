@@ -26,7 +26,7 @@ void check(int rc, const char* what) {
 }  // namespace
 
 COURIER_BENCH("pubsub", "zmq") {
-  const std::uint64_t messages = opts.quick ? 100'000 : 1'000'000;
+  const std::uint64_t messages = courier::bench::workload::pubsub_messages(opts);
   void* ctx = zmq_ctx_new();
   void* pub = zmq_socket(ctx, ZMQ_PUB);
   void* sub = zmq_socket(ctx, ZMQ_SUB);

@@ -52,7 +52,7 @@ caf::behavior requester(requester_actor* self, caf::actor server, caf::actor don
 }  // namespace
 
 COURIER_BENCH("reqrep", "caf") {
-  const std::uint64_t rounds = opts.quick ? 10'000 : 100'000;
+  const std::uint64_t rounds = courier::bench::workload::reqrep_round_trips(opts);
   courier::bench::caf_runtime caf;
   caf::actor_system& sys = caf.sys;
   caf::scoped_actor waiter{sys};

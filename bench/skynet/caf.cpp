@@ -5,7 +5,7 @@
 
 namespace {
 
-constexpr std::uint64_t fan_out = 10;
+constexpr std::uint64_t fan_out = courier::bench::workload::skynet_fan_out;
 
 struct node_state {
   std::uint64_t sum = 0;

@@ -20,13 +20,13 @@ class node : public courier::actor {
       : parent_{std::move(parent)}, num_{num}, size_{size}, done_{done}, out_{out} {}
   void on(const kickoff&) {
     if (size_ == 1) return report(num_);
-    const std::uint64_t child = size_ / 10;
-    for (std::uint64_t i = 0; i < 10; ++i)
+    const std::uint64_t child = size_ / courier::bench::workload::skynet_fan_out;
+    for (std::uint64_t i = 0; i < courier::bench::workload::skynet_fan_out; ++i)
       spawn<node>(self(), num_ + i * child, child, nullptr, nullptr).send(kickoff{});
   }
   void on(const partial& p) {
     sum_ += p.sum;
-    if (++pending_ == 10) report(sum_);
+    if (++pending_ == courier::bench::workload::skynet_fan_out) report(sum_);
   }
 
  private:
@@ -45,7 +45,7 @@ class node : public courier::actor {
   courier::bench::done_flag* done_;
   std::uint64_t* out_;
   std::uint64_t sum_ = 0;
-  int pending_ = 0;
+  std::uint64_t pending_ = 0;
 };
 
 }  // namespace
@@ -53,7 +53,7 @@ class node : public courier::actor {
 COURIER_BENCH("skynet", "courier") {
   using namespace courier::bench;
   std::uint64_t leaves = 1;
-  for (int i = 0; i < workload::skynet_depth(opts); ++i) leaves *= 10;
+  for (int i = 0; i < workload::skynet_depth(opts); ++i) leaves *= workload::skynet_fan_out;
   courier::system sys{bench_system()};
   done_flag done;
   std::uint64_t sum = 0;
