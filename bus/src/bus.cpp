@@ -450,14 +450,15 @@ void bus::send_request(message_ptr msg, envelope& env, std::shared_ptr<detail::r
   env.reply_owner = pending;
   env.reply_to = "_INBOX." + env.id.to_string();
   env.deadline = env.timestamp + timeout;
-  auto matched = core_->routes.match(env.subject);
-  if (!matched) return pending->expire(matched.error(), "invalid subject");
-  pending->subject = &core_->subjects.at(env.subject);
+  auto found = core_->route_of(env.subject);
+  if (!found) return pending->expire(found.error(), "invalid subject");
+  const detail::route_ptr route = std::move(found).value();
+  pending->subject = route->counters;
   pending->subject->requests.fetch_add(1, std::memory_order_relaxed);
   pending->sent_at = env.timestamp;
   std::shared_ptr<detail::sub_state> responder;
   std::size_t candidates = 0;
-  auto subs = core_->lookup(*matched.value());
+  const auto& subs = route->subs;
   for (auto& s : subs)
     if (s->responder && s->type == msg->type() && s->active.load(std::memory_order_acquire)) ++candidates;
   if (candidates == 0) return core_->unserved(subs, msg, pending, timeout);
@@ -524,12 +525,13 @@ codec_registry& bus::codecs() const noexcept { return core_->codecs; }
 void bus::dead_letter(const message_ptr& msg, std::string_view reason) { core_->dead_letter(msg, reason); }
 
 errc bus::request_message(const message_ptr& msg) {
-  auto matched = core_->routes.match(envelope_of(*msg)->subject);
-  if (!matched) return matched.error();
+  auto found = core_->route_of(envelope_of(*msg)->subject);
+  if (!found) return found.error();
+  const detail::route_ptr route = std::move(found).value();
   std::vector<std::shared_ptr<detail::sub_state>> responders;
-  for (auto& s : core_->lookup(*matched.value()))
+  for (const auto& s : route->subs)
     if (s->responder && s->type == msg->type() && s->active.load(std::memory_order_acquire))
-      responders.push_back(std::move(s));
+      responders.push_back(s);
   if (responders.empty()) return errc::no_responders;
   auto pick = core_->requests.fetch_add(1, std::memory_order_relaxed) % responders.size();
   return core_->deliver(responders[pick], msg, nullptr);
