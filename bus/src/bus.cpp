@@ -143,12 +143,17 @@ struct bus_core {
         s->target.send_shared(note);
   }
 
-  /// Every delivery starts here: through the interceptor when one is set, else admit().
+  /// Whether the bus makes `msg`'s deliveries itself: there is no interceptor, or it passes `msg`.
+  bool passes(const message_ptr& msg) const { return !cfg.intercept || cfg.intercept->passes(msg); }
+  /// Every delivery starts here: a tap takes it, or the interceptor decides
+  /// unless `passed` (see passes()), or admit() delivers it.
   /// `tally`, when given, counts the subject's deliveries for the caller to add up once.
-  errc deliver(const std::shared_ptr<sub_state>& s, const message_ptr& msg, std::uint64_t* tally) {
+  errc deliver(const std::shared_ptr<sub_state>& s, const message_ptr& msg, std::uint64_t* tally, bool passed) {
     if (s->tap) return s->tap(msg);
-    if (cfg.intercept) return cfg.intercept(courier::delivery{s, msg, tally});
-    return admit(s, msg, tally);
+    if (!passed) return cfg.intercept->intercept(courier::delivery{s, s->id, msg, tally});
+    const errc outcome = admit(s, msg, tally);
+    if (cfg.intercept) cfg.intercept->delivered(s->id, s->pattern, outcome);
+    return outcome;
   }
   errc admit(const std::shared_ptr<sub_state>& s, const message_ptr& msg, std::uint64_t* tally = nullptr);
   /// Applies `s`'s overflow policy to `msg`, `s` being full: a value is admit()'s outcome,
@@ -337,7 +342,15 @@ void request_base::abandon() noexcept {
 
 }  // namespace detail
 
-std::uint64_t delivery::subscription() const noexcept { return (*sub_)->id; }
+std::shared_ptr<delivery_interceptor> intercept_each(std::function<errc(const delivery&)> decide) {
+  struct each final : delivery_interceptor {
+    explicit each(std::function<errc(const delivery&)> f) : fn{std::move(f)} {}
+    errc intercept(const delivery& d) override { return fn(d); }
+    std::function<errc(const delivery&)> fn;
+  };
+  return std::make_shared<each>(std::move(decide));
+}
+
 std::string_view delivery::pattern() const noexcept { return (*sub_)->pattern; }
 errc delivery::deliver() const noexcept {
   const auto& s = *sub_;
@@ -410,6 +423,7 @@ errc bus::publish_erased(message_ptr msg) {
   errc outcome = errc::ok;
   std::size_t delivered = 0;
   std::vector<const std::string*> groups_done;
+  const bool passed = core_->passes(msg);
   for (std::size_t i = 0; i < subs.size(); ++i) {
     auto& s = subs[i];
     if (!s->active.load(std::memory_order_acquire)) continue;
@@ -425,11 +439,12 @@ errc bus::publish_erased(message_ptr msg) {
           members.push_back(&subs[j]);
       std::size_t pick = env->key.empty() ? s->rr.fetch_add(1, std::memory_order_relaxed)
                                           : std::hash<std::string>{}(env->key);
-      if (errc e = core_->deliver(*members[pick % members.size()], msg, &handed); e != errc::ok) outcome = e;
+      if (errc e = core_->deliver(*members[pick % members.size()], msg, &handed, passed); e != errc::ok)
+        outcome = e;
       ++delivered;
       continue;
     }
-    if (errc e = core_->deliver(s, msg, &handed); e != errc::ok) outcome = e;
+    if (errc e = core_->deliver(s, msg, &handed, passed); e != errc::ok) outcome = e;
     ++delivered;
   }
   if (handed != 0) counters.delivered.fetch_add(handed, std::memory_order_relaxed);
@@ -469,7 +484,7 @@ void bus::send_request(message_ptr msg, envelope& env, std::shared_ptr<detail::r
   // The timer owns the request until it fires or a reply cancels it, so a
   // responder that drops the request still leads to a timeout.
   pending->timer = sys_.timers().start_after(timeout, [pending] { pending->expire(errc::timeout, ""); });
-  if (errc e = core_->deliver(responder, msg, nullptr); e != errc::ok) pending->expire(e, "");
+  if (errc e = core_->deliver(responder, msg, nullptr, core_->passes(msg)); e != errc::ok) pending->expire(e, "");
 }
 
 bus_stats bus::stats() const noexcept {
@@ -534,7 +549,7 @@ errc bus::request_message(const message_ptr& msg) {
       responders.push_back(s);
   if (responders.empty()) return errc::no_responders;
   auto pick = core_->requests.fetch_add(1, std::memory_order_relaxed) % responders.size();
-  return core_->deliver(responders[pick], msg, nullptr);
+  return core_->deliver(responders[pick], msg, nullptr, core_->passes(msg));
 }
 
 result<subscription> bus::tap(std::string_view pattern, tap_fn fn, request_tap_fn on_request) {

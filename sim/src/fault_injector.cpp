@@ -71,36 +71,43 @@ void fault_injector::note(event what, std::uint32_t sub, std::uint64_t value,
   trace_.add(what, value, sub, static_cast<std::uint16_t>(rule_index + 1));
 }
 
-void fault_injector::see_message(const delivery& d) {
-  last_message_ = d.message();
-  const envelope* env = envelope_of(*last_message_);
+void fault_injector::see_message(const message_ptr& m) {
+  last_message_ = m;
+  const envelope* env = envelope_of(*m);
   last_subject_ = env != nullptr ? std::string_view{env->subject} : std::string_view{};
   last_hash_ = subject_hash(last_subject_);
   trace_.name_subject(last_hash_, last_subject_);
   last_faulty_ = std::any_of(rules_.begin(), rules_.end(), [&](const rule& r) { return matches(r.pattern, last_subject_); });
 }
 
-void fault_injector::name(std::uint32_t sub, std::string_view pattern) {
-  if (sub >= seen_.size()) seen_.resize(sub + 1, seen::not_yet);
-  seen_[sub] = find_link(sub) != nullptr ? seen::linked : seen::direct;
+void fault_injector::name_first(std::uint32_t sub, std::string_view pattern) {
+  if (sub >= named_.size()) named_.resize(sub + 1, 0);
+  named_[sub] = 1;
   trace_.name_subscription(sub, pattern);
 }
 
 fault_injector::link& fault_injector::make_link(std::uint32_t sub) {
   if (sub >= links_.size()) links_.resize(sub + 1);
   if (!links_[sub]) links_[sub] = std::make_unique<link>();
-  if (sub < seen_.size() && seen_[sub] == seen::direct) seen_[sub] = seen::linked;
   return *links_[sub];
+}
+
+bool fault_injector::passes(const message_ptr& m) {
+  if (m.get() != last_message_.get()) see_message(m);  // a fan-out looks at its message once
+  // No rule can touch it and nothing deferred could be overtaken: the bus delivers.
+  return !last_faulty_ && deferred_ == 0;
+}
+
+void fault_injector::delivered(std::uint64_t subscription, std::string_view pattern, errc outcome) {
+  const auto sub = static_cast<std::uint32_t>(subscription);
+  name(sub, pattern);
+  (void)record(sub, last_hash_, outcome);
 }
 
 errc fault_injector::intercept(const delivery& d) {
   const auto sub = static_cast<std::uint32_t>(d.subscription());
-  if (d.message().get() != last_message_.get()) see_message(d);  // a fan-out looks at its message once
-  // No rule matches the subject and nothing can be in flight ahead of it: deliver.
-  if (!last_faulty_ && sub < seen_.size() && seen_[sub] == seen::direct)
-    return deliver_now(d, sub, last_hash_);
-  if (sub >= seen_.size() || seen_[sub] == seen::not_yet) name(sub, d.pattern());
-  if (!last_faulty_ && seen_[sub] == seen::direct) return deliver_now(d, sub, last_hash_);
+  if (d.message().get() != last_message_.get()) see_message(d.message());
+  name(sub, d.pattern());
   return decide(d, sub);
 }
 
@@ -164,16 +171,20 @@ errc fault_injector::forward(const delivery& d, std::uint32_t sub, std::uint64_t
   // FIFO per link: never due before the message ahead of it.
   if (!k.in_flight.empty()) release = std::max(release, k.in_flight.back().release);
   k.in_flight.push_back(pending{release, d, subject});
+  ++deferred_;
   timers_.start_at(release, [this, sub] { flush(sub); });
   return errc::ok;
 }
 
 errc fault_injector::deliver_now(const delivery& d, std::uint32_t sub, std::uint64_t subject) {
-  const errc e = d.deliver();
-  const bool gone = e == errc::cancelled;  // the subscription went away meanwhile
+  return record(sub, subject, d.deliver());
+}
+
+errc fault_injector::record(std::uint32_t sub, std::uint64_t subject, errc outcome) {
+  const bool gone = outcome == errc::cancelled;  // the subscription went away meanwhile
   ++(gone ? stats_.cancelled : stats_.delivered);
   trace_.add(gone ? event::cancelled : event::deliver, subject, sub);
-  return gone ? errc::ok : e;
+  return gone ? errc::ok : outcome;
 }
 
 void fault_injector::flush(std::uint32_t sub) {
@@ -182,6 +193,7 @@ void fault_injector::flush(std::uint32_t sub) {
   while (!k.in_flight.empty() && k.in_flight.front().release <= now) {
     pending p = std::move(k.in_flight.front());
     k.in_flight.pop_front();
+    --deferred_;
     deliver_now(p.d, sub, p.subject);
   }
 }
@@ -190,6 +202,7 @@ errc fault_injector::hold(const delivery& d, std::uint32_t sub, std::uint64_t su
                           std::size_t rule_index) {
   link& k = make_link(sub);
   k.held.push_back(pending{timers_.now(), d, subject});
+  ++deferred_;
   ++stats_.reordered;
   note(event::reorder, sub, k.held.size(), rule_index);
   if (k.held.size() >= r.window) {
@@ -207,6 +220,7 @@ void fault_injector::release_held(std::uint32_t sub) {
   link& k = *links_[sub];
   std::vector<pending> batch = std::move(k.held);
   k.held.clear();
+  deferred_ -= batch.size();
   ++k.held_epoch;
   for (std::size_t i = batch.size(); i > 1; --i) std::swap(batch[i - 1], batch[rng_.below(i)]);
   trace_.add(event::release, batch.size(), sub);

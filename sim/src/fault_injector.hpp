@@ -18,8 +18,10 @@ namespace courier::sim {
 
 /// The world's delivery interceptor: decides each delivery's faults, keeps
 /// each subscription's link FIFO under delay, holds reorder windows, and
-/// traces every delivery and decision.
-class fault_injector {
+/// traces every delivery and decision. A message no rule matches, published
+/// while nothing is held or in flight, passes: the bus delivers it and the
+/// injector only traces each delivery.
+class fault_injector final : public delivery_interceptor {
  public:
   fault_injector(sim::trace& t, world_timers& timers, std::uint64_t seed)
       : trace_{t}, timers_{timers}, rng_{seed} {}
@@ -30,8 +32,9 @@ class fault_injector {
   [[nodiscard]] fault_stats rule_stats(std::size_t index) const { return rules_.at(index).stats; }
   [[nodiscard]] delivery_stats stats() const noexcept { return stats_; }
 
-  /// The bus's delivery_interceptor.
-  errc intercept(const delivery& d);
+  bool passes(const message_ptr& m) override;
+  void delivered(std::uint64_t subscription, std::string_view pattern, errc outcome) override;
+  errc intercept(const delivery& d) override;
 
  private:
   struct rule {
@@ -56,8 +59,14 @@ class fault_injector {
 
   bool roll(double probability) noexcept;
   /// Notes a message's subject, its hash and whether any rule matches it.
-  void see_message(const delivery& d);
-  void name(std::uint32_t sub, std::string_view pattern);
+  void see_message(const message_ptr& m);
+  /// Gives the trace the subscription's pattern, the first time it is seen.
+  void name(std::uint32_t sub, std::string_view pattern) {
+    if (sub < named_.size() && named_[sub]) [[likely]]
+      return;
+    name_first(sub, pattern);
+  }
+  void name_first(std::uint32_t sub, std::string_view pattern);
   errc decide(const delivery& d, std::uint32_t sub);
   [[nodiscard]] link* find_link(std::uint32_t sub) const noexcept {
     return sub < links_.size() ? links_[sub].get() : nullptr;
@@ -66,6 +75,8 @@ class fault_injector {
   void note(event what, std::uint32_t sub, std::uint64_t value, std::size_t rule_index);
   errc forward(const delivery& d, std::uint32_t sub, std::uint64_t subject, duration after);
   errc deliver_now(const delivery& d, std::uint32_t sub, std::uint64_t subject);
+  /// Counts and traces a delivery's outcome; errc::cancelled (the subscription went away) reads as ok.
+  errc record(std::uint32_t sub, std::uint64_t subject, errc outcome);
   void flush(std::uint32_t sub);
   errc hold(const delivery& d, std::uint32_t sub, std::uint64_t subject, const reorder& r, std::size_t rule_index);
   void release_held(std::uint32_t sub);
@@ -74,14 +85,9 @@ class fault_injector {
   world_timers& timers_;
   splitmix64 rng_;
   std::vector<rule> rules_;
-  /// What the injector knows of a subscription, indexed by its id.
-  enum class seen : std::uint8_t {
-    not_yet,  // the trace has no name for it yet
-    linked,   // named, with a link: deliveries may be in flight or held
-    direct,   // named, no link: a delivery no rule matches goes straight through
-  };
   std::vector<std::unique_ptr<link>> links_;  // indexed by subscription id
-  std::vector<seen> seen_;
+  std::vector<std::uint8_t> named_;  // indexed by subscription id: 1 once the trace has its pattern
+  std::size_t deferred_ = 0;                  // deliveries held or in flight on any link
   // The last message seen, held so that its address cannot be reused while
   // what is cached about its subject is in use.
   message_ptr last_message_;

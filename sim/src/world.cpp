@@ -26,14 +26,14 @@ struct world::state {
         trace{cfg.trace_capacity},
         clock{cfg.start},
         timers{clock, cfg.timer_resolution, trace, cfg.start},
-        exec{cfg.seed, cfg.trace_turns ? &trace : nullptr},
+        exec{cfg.seed, cfg.schedule, cfg.trace_turns ? &trace : nullptr},
         rng{derive(cfg.seed, 2)},
-        faults{trace, timers, derive(cfg.seed, 1)} {
+        faults{std::make_shared<fault_injector>(trace, timers, derive(cfg.seed, 1))} {
     sys.emplace(system_config{.throughput = cfg.throughput,
                               .exec = &exec,
                               .timers = &timers,
                               .on_dead_letter = std::move(cfg.on_dead_letter)});
-    cfg.bus.intercept = [this](const delivery& d) { return faults.intercept(d); };
+    cfg.bus.intercept = faults;
     bus.emplace(*sys, std::move(cfg.bus));
   }
 
@@ -54,7 +54,7 @@ struct world::state {
   world_timers timers;
   world_executor exec;
   splitmix64 rng;
-  fault_injector faults;
+  std::shared_ptr<fault_injector> faults;
   // Destroyed first: shutting the system down runs the last turns, which
   // may still publish through the injector and append to the trace.
   std::optional<courier::system> sys;
@@ -74,7 +74,7 @@ splitmix64& world::rng() noexcept { return s_->rng; }
 time_point world::now() const noexcept { return s_->clock.now(); }
 duration world::elapsed() const noexcept { return s_->clock.now() - s_->start; }
 const sim::trace& world::trace() const noexcept { return s_->trace; }
-delivery_stats world::deliveries() const noexcept { return s_->faults.stats(); }
+delivery_stats world::deliveries() const noexcept { return s_->faults->stats(); }
 
 bool world::step() { return s_->step_before(time_point::max()); }
 
@@ -102,25 +102,25 @@ bool world::run_until(const std::function<bool()>& pred, time_point limit) {
 void world::at(time_point t, std::function<void()> fn) { s_->timers.start_at(t, std::move(fn)); }
 
 fault_handle world::inject(std::string_view pattern, fault f, bool on) {
-  return fault_handle{*this, s_->faults.add(pattern, f, on)};
+  return fault_handle{*this, s_->faults->add(pattern, f, on)};
 }
 
 fault_handle& fault_handle::on_at(time_point t) {
-  world_->s_->faults.switch_at(index_, t, true);
+  world_->s_->faults->switch_at(index_, t, true);
   return *this;
 }
 
 fault_handle& fault_handle::off_at(time_point t) {
-  world_->s_->faults.switch_at(index_, t, false);
+  world_->s_->faults->switch_at(index_, t, false);
   return *this;
 }
 
 fault_handle& fault_handle::set(bool on) {
-  world_->s_->faults.switch_at(index_, world_->now(), on);
+  world_->s_->faults->switch_at(index_, world_->now(), on);
   return *this;
 }
 
-fault_stats fault_handle::stats() const { return world_->s_->faults.rule_stats(index_); }
+fault_stats fault_handle::stats() const { return world_->s_->faults->rule_stats(index_); }
 
 std::uint64_t seed_from_env(std::uint64_t fallback) {
   const char* s = std::getenv("COURIER_SIM_SEED");

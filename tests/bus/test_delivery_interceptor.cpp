@@ -30,7 +30,7 @@ TEST_CASE("a delivery interceptor decides each delivery: now, later, twice or ne
   courier::system sys{{.exec = &exec, .timers = &timers}};
   std::vector<courier::delivery> kept;
   std::vector<std::string> seen_patterns;
-  courier::bus bus{sys, {.intercept = [&](const courier::delivery& d) {
+  courier::bus bus{sys, {.intercept = courier::intercept_each([&](const courier::delivery& d) {
                            seen_patterns.emplace_back(d.pattern());
                            const int n = d.message()->as<note>().n;
                            if (n == 1) return courier::errc::ok;  // never
@@ -41,7 +41,7 @@ TEST_CASE("a delivery interceptor decides each delivery: now, later, twice or ne
                            if (n == 3) (void)d.deliver();  // twice
                            if (n == 4) return courier::errc::mailbox_full;
                            return d.deliver();
-                         }}};
+                         })}};
   std::vector<int> seen;
   auto sub = bus.subscribe<note>("a.*", sys.spawn<collector>(seen)).value();
   CHECK(bus.publish("a.x", note{0}) == courier::errc::ok);
@@ -62,4 +62,57 @@ TEST_CASE("a delivery interceptor decides each delivery: now, later, twice or ne
   CHECK(late.deliver() == courier::errc::cancelled);
   exec.run();
   CHECK(seen.size() == 4);
+}
+
+namespace {
+
+/// Lets even notes through to the bus and records what it was told; decides odd ones itself.
+struct evens_pass final : courier::delivery_interceptor {
+  bool passes(const courier::message_ptr& m) override { return m->as<note>().n % 2 == 0; }
+  void delivered(std::uint64_t sub, std::string_view pattern, courier::errc outcome) override {
+    told.push_back({sub, std::string{pattern}, outcome});
+  }
+  courier::errc intercept(const courier::delivery& d) override {
+    asked.push_back(d.message()->as<note>().n);
+    return d.deliver();
+  }
+  struct report {
+    std::uint64_t sub;
+    std::string pattern;
+    courier::errc outcome;
+    bool operator==(const report&) const = default;
+  };
+  std::vector<report> told;
+  std::vector<int> asked;
+};
+
+}  // namespace
+
+TEST_CASE("a message the interceptor passes is delivered by the bus and reported, not intercepted",
+          "[bus][intercept]") {
+  courier::manual_executor exec{{.seed = 3}};
+  courier::virtual_clock clk;
+  courier::virtual_timers timers{clk};
+  courier::system sys{{.exec = &exec, .timers = &timers}};
+  auto watch = std::make_shared<evens_pass>();
+  courier::bus bus{sys, {.intercept = watch}};
+  std::vector<int> wide, narrow;
+  auto all = bus.subscribe<note>("a.*", sys.spawn<collector>(wide)).value();
+  auto one = bus.subscribe<note>("a.x", sys.spawn<collector>(narrow),
+                                 {.capacity = 1, .policy = courier::overflow::reject})
+                 .value();
+  CHECK(bus.publish("a.x", note{0}) == courier::errc::ok);
+  CHECK(bus.publish("a.x", note{1}) == courier::errc::mailbox_full);  // `one` is full, whoever decides
+  CHECK(bus.publish("a.x", note{2}) == courier::errc::mailbox_full);
+  exec.run();
+  CHECK(watch->asked == std::vector<int>{1, 1});  // once per subscriber, odd only
+  using report = evens_pass::report;
+  CHECK(watch->told == std::vector<report>{{all.id(), "a.*", courier::errc::ok},
+                                           {one.id(), "a.x", courier::errc::ok},
+                                           {all.id(), "a.*", courier::errc::ok},
+                                           {one.id(), "a.x", courier::errc::mailbox_full}});
+  CHECK(wide == std::vector<int>{0, 1, 2});
+  CHECK(narrow == std::vector<int>{0});
+  CHECK(all.stats().delivered == 3);
+  CHECK(one.stats().rejected == 2);
 }

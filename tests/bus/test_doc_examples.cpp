@@ -188,3 +188,30 @@ TEST_CASE("docs: metrics in the Prometheus format", "[bus][docs]") {
   CHECK(body.find("courier_actors_spawned_total") != std::string::npos);
   CHECK(body.find("courier_bus_subject_published_total{subject=\"orders.eu.placed\"} 1\n") != std::string::npos);
 }
+
+TEST_CASE("docs: delivery interceptor", "[bus][docs]") {
+  courier::manual_executor exec{{.seed = 5}};
+  courier::virtual_clock clk;
+  courier::virtual_timers timers{clk};
+  courier::system sys{{.exec = &exec, .timers = &timers}};
+  // doc: interceptor
+  std::vector<courier::delivery> later;
+  courier::bus bus{sys, {.intercept = courier::intercept_each([&](const courier::delivery& d) {
+                           if (d.pattern() == "audit.>") return d.deliver();
+                           later.push_back(d);  // deliver it when the test says so
+                           return courier::errc::ok;
+                         })}};
+  // doc: end
+  std::vector<int> audited, placed;
+  auto audit = bus.subscribe<order_placed>("audit.>", sys.spawn<recorder>(audited)).value();
+  auto orders = bus.subscribe<order_placed>("orders.>", sys.spawn<recorder>(placed)).value();
+  CHECK(bus.publish("audit.orders", order_placed{1}) == courier::errc::ok);
+  CHECK(bus.publish("orders.eu.placed", order_placed{2}) == courier::errc::ok);
+  exec.run();
+  CHECK(audited == std::vector<int>{1});
+  CHECK(placed.empty());
+  REQUIRE(later.size() == 1);
+  CHECK(later[0].deliver() == courier::errc::ok);
+  exec.run();
+  CHECK(placed == std::vector<int>{2});
+}

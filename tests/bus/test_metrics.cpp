@@ -188,10 +188,10 @@ TEST_CASE("subjects past metrics_subjects share one entry with an empty subject"
 TEST_CASE("metrics count deliveries made later through an interceptor, and a queue group's choice",
           "[bus][metrics]") {
   std::vector<courier::delivery> kept;
-  fixture f{{.intercept = [&kept](const courier::delivery& d) {
+  fixture f{{.intercept = courier::intercept_each([&kept](const courier::delivery& d) {
     kept.push_back(d);
     return courier::errc::ok;
-  }}};
+  })}};
   int a = 0, b = 0;
   auto s1 = f.counting("g.x", a, {.queue_group = "workers"});
   auto s2 = f.counting("g.x", b, {.queue_group = "workers"});

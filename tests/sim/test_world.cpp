@@ -105,6 +105,71 @@ TEST_CASE("the same seed gives the same run and trace hash; another seed another
   CHECK(first.size() == 120);
 }
 
+namespace {
+
+struct spin_again {};
+
+/// Sends itself another message on every turn, forever (until `turns` reaches a limit).
+class spinner : public actor {
+ public:
+  using handles = courier::handles<spin_again>;
+  spinner(int& turns, int limit) : turns_{turns}, limit_{limit} {}
+  void on(const spin_again&) {
+    if (++turns_ < limit_) self().send(spin_again{});
+  }
+
+ private:
+  int& turns_;
+  int limit_;
+};
+
+/// Notes how many turns the spinner had taken when its one message arrived.
+class waiter : public actor {
+ public:
+  using handles = courier::handles<note>;
+  waiter(const int& spinner_turns, std::vector<int>& seen_at) : spinner_turns_{spinner_turns}, seen_at_{seen_at} {}
+  void on(const note&) { seen_at_.push_back(spinner_turns_); }
+
+ private:
+  const int& spinner_turns_;
+  std::vector<int>& seen_at_;
+};
+
+/// The spinner's turn count at which each of 8 waiters got its message, under `order` and `seed`.
+std::vector<int> waits(sim::schedule order, std::uint64_t seed) {
+  sim::world w{{.seed = seed, .schedule = order, .throughput = 1}};
+  int turns = 0;
+  std::vector<int> seen_at;
+  auto spin = w.sys().spawn<spinner>(turns, 1000);
+  spin.send(spin_again{});
+  std::vector<actor_ref> waiters;
+  for (int i = 0; i < 8; ++i) {
+    waiters.push_back(w.sys().spawn<waiter>(turns, seen_at));
+    waiters.back().send(note{i});
+  }
+  w.run();
+  return seen_at;
+}
+
+}  // namespace
+
+TEST_CASE("in rounds no ready actor waits more than one round, while uniform choice may starve it longer",
+          "[sim]") {
+  bool uniform_starved = false;
+  for (std::uint64_t seed = 0; seed < 100; ++seed) {
+    INFO("seed " << seed);
+    const auto rounds = waits(sim::schedule::rounds, seed);
+    REQUIRE(rounds.size() == 8);
+    // All nine were ready at the start: each waiter runs in the first round,
+    // so the spinner has taken at most that round's one turn.
+    CHECK(*std::max_element(rounds.begin(), rounds.end()) <= 1);
+    const auto uniform = waits(sim::schedule::uniform, seed);
+    REQUIRE(uniform.size() == 8);
+    uniform_starved |= *std::max_element(uniform.begin(), uniform.end()) > 1;
+  }
+  CHECK(uniform_starved);  // the spinner took a second turn before some waiter's first
+}
+
 TEST_CASE("a drop fault swallows and counts deliveries until it is switched off", "[sim][faults]") {
   sim::world w{{.seed = 5}};
   std::vector<std::pair<int, duration>> log;

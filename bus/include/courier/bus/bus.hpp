@@ -146,13 +146,14 @@ class subscription {
 /// needs, so keep a copy to deliver later.
 class delivery {
  public:
-  delivery(const delivery& o) : owned_sub_{*o.sub_}, owned_msg_{*o.msg_} {}
+  delivery(const delivery& o) : owned_sub_{*o.sub_}, owned_msg_{*o.msg_}, id_{o.id_} {}
   delivery& operator=(const delivery& o) {
     owned_sub_ = *o.sub_;
     owned_msg_ = *o.msg_;
     sub_ = &owned_sub_;
     msg_ = &owned_msg_;
     tally_ = nullptr;
+    id_ = o.id_;
     return *this;
   }
   ~delivery() = default;
@@ -160,7 +161,7 @@ class delivery {
   /// The message; envelope_of(*message()) is its envelope.
   [[nodiscard]] const message_ptr& message() const noexcept { return *msg_; }
   /// The subscription's id: unique in its bus, assigned in subscribe order from 1.
-  [[nodiscard]] std::uint64_t subscription() const noexcept;
+  [[nodiscard]] std::uint64_t subscription() const noexcept { return id_; }
   /// The pattern the subscription was made with.
   [[nodiscard]] std::string_view pattern() const noexcept;
   /// Hands the message to the subscription now, exactly as the bus does without an
@@ -171,22 +172,39 @@ class delivery {
 
  private:
   friend struct detail::bus_core;
-  delivery(const std::shared_ptr<detail::sub_state>& s, const message_ptr& m, std::uint64_t* tally) noexcept
-      : sub_{&s}, msg_{&m}, tally_{tally} {}
+  delivery(const std::shared_ptr<detail::sub_state>& s, std::uint64_t id, const message_ptr& m,
+           std::uint64_t* tally) noexcept
+      : sub_{&s}, msg_{&m}, tally_{tally}, id_{id} {}
   std::shared_ptr<detail::sub_state> owned_sub_;
   message_ptr owned_msg_;
   const std::shared_ptr<detail::sub_state>* sub_ = &owned_sub_;
   const message_ptr* msg_ = &owned_msg_;
   // The publish's per-subject count, valid only during the call; a copy has none.
   std::uint64_t* tally_ = nullptr;
+  std::uint64_t id_ = 0;
 };
 
 /// Sees every delivery of a published message or request to a subscription
-/// before it happens, on the publishing thread. It decides what happens: call
-/// d.deliver() now, later (keep a copy of `d`), several times, or never. What it
-/// returns is what publish() reports for that subscriber. Used by courier::sim
-/// to inject faults.
-using delivery_interceptor = std::function<errc(const delivery&)>;
+/// before it happens, on the publishing thread, and decides what happens.
+/// Used by courier::sim to inject faults.
+class delivery_interceptor {
+ public:
+  virtual ~delivery_interceptor() = default;
+  /// Decides one delivery: call d.deliver() now, later (keep a copy of `d`),
+  /// several times, or never. What it returns is what publish() reports for
+  /// that subscriber.
+  virtual errc intercept(const delivery& d) = 0;
+  /// Asked once per published message or request, before its deliveries.
+  /// True lets the bus make them itself, exactly as with no interceptor, and
+  /// report each to delivered() instead of asking intercept(): the fast path
+  /// for a message the interceptor would leave alone. The default asks intercept().
+  virtual bool passes(const message_ptr&) { return false; }
+  /// A delivery the bus made itself after passes(), and its outcome.
+  virtual void delivered(std::uint64_t /*subscription*/, std::string_view /*pattern*/, errc /*outcome*/) {}
+};
+
+/// An interceptor that asks `decide` about every delivery.
+std::shared_ptr<delivery_interceptor> intercept_each(std::function<errc(const delivery&)> decide);
 
 struct bus_config {
   /// Also publish unroutable messages on the dead-letter subject.
@@ -194,7 +212,7 @@ struct bus_config {
   /// Prefix of dead-letter subjects.
   std::string dead_letter_prefix = "courier.dead_letter";
   /// When set, every delivery to a subscription goes through it (see delivery_interceptor).
-  delivery_interceptor intercept = {};
+  std::shared_ptr<delivery_interceptor> intercept = {};
   /// Subjects that get their own metrics entry; later ones share the entry with an empty subject.
   std::size_t metrics_subjects = 4096;
 };

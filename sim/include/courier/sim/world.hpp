@@ -13,6 +13,19 @@
 
 namespace courier::sim {
 
+/// How the seed orders actor turns.
+enum class schedule : std::uint8_t {
+  /// In rounds: each round runs every actor that was ready when it began, one
+  /// turn each, in an order the seed shuffles; an actor made ready during a
+  /// round runs in the next. No ready actor waits more than one round, as on
+  /// a thread pool's queue, so mailboxes stay as short as the load allows.
+  rounds,
+  /// Each turn goes to any ready actor, chosen uniformly: one actor may take
+  /// many turns while another waits. Reaches more extreme interleavings, at
+  /// the price of longer mailboxes and a slower run.
+  uniform,
+};
+
 struct world_config {
   /// Fixes the schedule, every fault decision and rng(). See seed_from_env().
   std::uint64_t seed = 0;
@@ -20,6 +33,8 @@ struct world_config {
   time_point start = {};
   /// The timer wheel's tick: timers fire at their exact deadline, this only sets the wheel's granularity.
   duration timer_resolution = std::chrono::microseconds{1};
+  /// How the seed orders actor turns.
+  sim::schedule schedule = sim::schedule::rounds;
   /// Messages an actor handles per turn (system_config::throughput).
   std::uint32_t throughput = 64;
   /// Trace records kept in memory; later ones still count in trace_hash().
