@@ -5,6 +5,7 @@
 #include <deque>
 #include <mutex>
 #include <shared_mutex>
+#include <thread>
 #include <unordered_map>
 
 #include "courier/bus/codec.hpp"
@@ -31,13 +32,18 @@ struct sub_state {
   std::atomic<bool> active{true};
   std::atomic<std::uint64_t> rr{0};  // round-robin cursor when this is a group's first member
 
-  // Bounded delivery. `in_mailbox` messages sit in the actor's mailbox; with
-  // drop_oldest at most one does, and the rest wait here where the oldest
-  // can still be dropped.
+  // Bounded delivery. `in_mailbox` messages sit in the actor's mailbox. With
+  // drop_oldest at most one does, and the rest wait in `waiting`, where the
+  // oldest can still be dropped; all of it under `mutex`. Every other policy
+  // claims a slot with a CAS below capacity and gives it back when the actor
+  // is done, so neither side takes a lock while there is room. A publisher
+  // that blocks spins briefly, then raises `sleepers` and sleeps on `space`;
+  // a slot given back wakes it only then.
   std::mutex mutex;
   std::condition_variable space;
   std::deque<message_ptr> waiting;
-  std::size_t in_mailbox = 0;
+  std::atomic<std::size_t> in_mailbox{0};
+  std::atomic<std::uint32_t> sleepers{0};
   std::unique_ptr<dedupe_store> own_dedupe;
   dedupe_store* dedupe = nullptr;
 
@@ -45,7 +51,44 @@ struct sub_state {
       timed_out{0}, dead_lettered{0}, max_depth{0};
 
   /// Messages queued for the subscriber. @pre mutex is held
-  [[nodiscard]] std::size_t depth() const noexcept { return waiting.size() + in_mailbox; }
+  [[nodiscard]] std::size_t depth() const noexcept {
+    return waiting.size() + in_mailbox.load(std::memory_order_relaxed);
+  }
+  /// Whether slots are claimed lock-free (every bounded policy but drop_oldest).
+  [[nodiscard]] bool claims_slots() const noexcept {
+    return opts.capacity != 0 && opts.policy != overflow::drop_oldest;
+  }
+  /// Claims a mailbox slot if one is free; returns the depth it makes, or 0 if full.
+  std::size_t claim_slot() noexcept {
+    std::size_t n = in_mailbox.load(std::memory_order_relaxed);
+    while (n < opts.capacity)
+      // relaxed: the slot count orders nothing; the mailbox push publishes the message.
+      if (in_mailbox.compare_exchange_weak(n, n + 1, std::memory_order_relaxed)) return n + 1;
+    return 0;
+  }
+  /// Gives back a slot claimed by claim_slot(), waking a publisher asleep in wait_for_slot().
+  void release_slot() noexcept {
+    // seq_cst, with the load of `sleepers`: the other half of the handshake in wait_for_slot().
+    in_mailbox.fetch_sub(1, std::memory_order_seq_cst);
+    if (sleepers.load(std::memory_order_seq_cst) == 0) return;
+    { std::lock_guard lock{mutex}; }  // a sleeper is either before its check, or waiting
+    space.notify_one();
+  }
+  /// Waits until a slot may be free; false if `deadline` passed first.
+  bool wait_for_slot(std::chrono::steady_clock::time_point deadline) {
+    // A consumer that keeps up frees a slot within microseconds; sleeping
+    // would cost a futex call on each side.
+    for (int spin = 0; spin < 64; ++spin) {
+      if (in_mailbox.load(std::memory_order_relaxed) < opts.capacity) return true;
+      std::this_thread::yield();
+    }
+    std::unique_lock lock{mutex};
+    sleepers.fetch_add(1, std::memory_order_seq_cst);
+    const bool room = space.wait_until(
+        lock, deadline, [&] { return in_mailbox.load(std::memory_order_seq_cst) < opts.capacity; });
+    sleepers.fetch_sub(1, std::memory_order_relaxed);
+    return room;
+  }
   [[nodiscard]] std::size_t window() const noexcept {
     return opts.policy == overflow::drop_oldest ? 1 : opts.capacity;
   }
@@ -156,10 +199,8 @@ struct bus_core {
     return outcome;
   }
   errc admit(const std::shared_ptr<sub_state>& s, const message_ptr& msg, std::uint64_t* tally = nullptr);
-  /// Applies `s`'s overflow policy to `msg`, `s` being full: a value is admit()'s outcome,
-  /// nullopt means there is now room for `msg`. @pre `lock` holds s->mutex
-  std::optional<errc> make_room(const std::shared_ptr<sub_state>& s, const message_ptr& msg,
-                                std::unique_lock<std::mutex>& lock);
+  /// admit() for a subscription that claims_slots(): a free slot, or its overflow policy.
+  errc admit_bounded(const std::shared_ptr<sub_state>& s, const message_ptr& msg, std::uint64_t* tally);
 
   subject_counters& subject_of(const message& m) { return subjects.at(envelope_of(m)->subject); }
   /// Counts one message handed to `s`'s mailbox, per subscription and per subject.
@@ -218,11 +259,11 @@ subscription_metrics metrics_of(sub_state& s) {
 }
 
 void tracked_node::done() noexcept {
+  if (sub->claims_slots()) return sub->release_slot();
   {
     std::lock_guard lock{sub->mutex};
-    --sub->in_mailbox;
+    sub->in_mailbox.fetch_sub(1, std::memory_order_relaxed);
   }
-  sub->space.notify_one();
   sub->core->pump(sub);
 }
 
@@ -230,10 +271,10 @@ void bus_core::pump(const std::shared_ptr<sub_state>& s) {
   message_ptr next;
   {
     std::lock_guard lock{s->mutex};
-    if (s->waiting.empty() || s->in_mailbox >= s->window()) return;
+    if (s->waiting.empty() || s->in_mailbox.load(std::memory_order_relaxed) >= s->window()) return;
     next = std::move(s->waiting.front());
     s->waiting.pop_front();
-    ++s->in_mailbox;
+    s->in_mailbox.fetch_add(1, std::memory_order_relaxed);
   }
   count_delivered(*s, *next, nullptr);
   // If the actor has stopped this dead-letters at once and its done() pumps
@@ -242,26 +283,31 @@ void bus_core::pump(const std::shared_ptr<sub_state>& s) {
 }
 
 errc bus_core::admit(const std::shared_ptr<sub_state>& s, const message_ptr& msg, std::uint64_t* tally) {
-  if (s->dedupe == nullptr && s->opts.capacity == 0) {
-    count_delivered(*s, *msg, tally);
-    s->target.send_shared(msg);
-    return errc::ok;
-  }
-  std::unique_lock lock{s->mutex};
-  if (s->dedupe != nullptr && !s->dedupe->insert(envelope_of(*msg)->id, sys.timers().now())) {
-    count_drop(s->duplicates, &subject_counters::duplicates, *msg);
-    return errc::ok;
+  if (s->dedupe != nullptr) {
+    std::lock_guard lock{s->mutex};
+    if (!s->dedupe->insert(envelope_of(*msg)->id, sys.timers().now())) {
+      count_drop(s->duplicates, &subject_counters::duplicates, *msg);
+      return errc::ok;
+    }
   }
   if (s->opts.capacity == 0) {
-    lock.unlock();
     count_delivered(*s, *msg, tally);
     s->target.send_shared(msg);
     return errc::ok;
   }
-  if (s->depth() >= s->opts.capacity)
-    if (auto outcome = make_room(s, msg, lock)) return *outcome;
-  if (s->in_mailbox < s->window() && s->waiting.empty()) {
-    ++s->in_mailbox;
+  if (s->claims_slots()) return admit_bounded(s, msg, tally);
+  // drop_oldest: one message in the mailbox, the rest waiting where the oldest can still go.
+  std::unique_lock lock{s->mutex};
+  if (s->depth() >= s->opts.capacity) {
+    if (s->waiting.empty()) {  // the only queued message is already in the mailbox
+      count_drop(s->dropped_oldest, &subject_counters::oldest, *msg);
+      return errc::ok;
+    }
+    count_drop(s->dropped_oldest, &subject_counters::oldest, *s->waiting.front());
+    s->waiting.pop_front();
+  }
+  if (s->in_mailbox.load(std::memory_order_relaxed) < s->window() && s->waiting.empty()) {
+    s->in_mailbox.fetch_add(1, std::memory_order_relaxed);
     s->note_depth(s->depth());
     lock.unlock();
     count_delivered(*s, *msg, tally);
@@ -273,35 +319,35 @@ errc bus_core::admit(const std::shared_ptr<sub_state>& s, const message_ptr& msg
   return errc::ok;
 }
 
-std::optional<errc> bus_core::make_room(const std::shared_ptr<sub_state>& s, const message_ptr& msg,
-                                        std::unique_lock<std::mutex>& lock) {
-  switch (s->opts.policy) {
-    case overflow::drop_newest:
-      count_drop(s->dropped_newest, &subject_counters::newest, *msg);
+errc bus_core::admit_bounded(const std::shared_ptr<sub_state>& s, const message_ptr& msg, std::uint64_t* tally) {
+  std::optional<std::chrono::steady_clock::time_point> deadline;  // read once, on the first wait
+  for (;;) {
+    if (const std::size_t depth = s->claim_slot(); depth != 0) {
+      s->note_depth(depth);
+      count_delivered(*s, *msg, tally);
+      s->target.send_node(new tracked_node(msg.get(), s));
       return errc::ok;
-    case overflow::drop_oldest:
-      if (s->waiting.empty()) {  // the only queued message is already in the mailbox
-        count_drop(s->dropped_oldest, &subject_counters::oldest, *msg);
+    }
+    switch (s->opts.policy) {
+      case overflow::block:
+        if (!deadline) deadline = std::chrono::steady_clock::now() + s->opts.block_timeout;
+        if (s->wait_for_slot(*deadline)) continue;
+        count_drop(s->timed_out, &subject_counters::timed_out, *msg);
+        return errc::timeout;
+      case overflow::drop_newest:
+        count_drop(s->dropped_newest, &subject_counters::newest, *msg);
         return errc::ok;
-      }
-      count_drop(s->dropped_oldest, &subject_counters::oldest, *s->waiting.front());
-      s->waiting.pop_front();
-      return std::nullopt;
-    case overflow::reject:
-      count_drop(s->rejected, &subject_counters::rejected, *msg);
-      return errc::mailbox_full;
-    case overflow::dead_letter:
-      lock.unlock();
-      count_drop(s->dead_lettered, &subject_counters::dead_lettered, *msg);
-      dead_letter(msg, "overflow");
-      return errc::ok;
-    case overflow::block:
-      if (s->space.wait_for(lock, s->opts.block_timeout, [&] { return s->depth() < s->opts.capacity; }))
-        return std::nullopt;
-      count_drop(s->timed_out, &subject_counters::timed_out, *msg);
-      return errc::timeout;
+      case overflow::reject:
+        count_drop(s->rejected, &subject_counters::rejected, *msg);
+        return errc::mailbox_full;
+      case overflow::dead_letter:
+        count_drop(s->dead_lettered, &subject_counters::dead_lettered, *msg);
+        dead_letter(msg, "overflow");
+        return errc::ok;
+      case overflow::drop_oldest:  // never claims slots
+        return errc::ok;
+    }
   }
-  return std::nullopt;
 }
 
 void request_base::reply(message_ptr response) noexcept {

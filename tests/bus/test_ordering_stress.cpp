@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <courier/courier.hpp>
 #include <memory>
@@ -104,4 +105,80 @@ TEST_CASE("4 publishers to 8 subscribers on a thread_pool: each publisher's orde
     CHECK(s.dropped.total() == 0);
     CHECK(s.depth == 0);
   }
+}
+
+namespace {
+
+/// Counts what it handles; `busy` slows each message down so publishers outrun it.
+class slow_counter : public courier::actor {
+ public:
+  using handles = courier::handles<sequenced>;
+  slow_counter(std::atomic<std::uint64_t>& handled, int busy) : handled_{handled}, busy_{busy} {}
+  void on(const sequenced& m) {
+    std::uint64_t x = m.seq;
+    for (int i = 0; i < busy_; ++i) x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+    work_ ^= x;  // kept, so the loop is not optimised away
+    handled_.fetch_add(1, std::memory_order_relaxed);
+  }
+
+ private:
+  std::atomic<std::uint64_t>& handled_;
+  int busy_;
+  std::uint64_t work_ = 0;
+};
+
+}  // namespace
+
+// The bounded policies other than drop_oldest claim mailbox slots with a CAS
+// and give them back without a lock: under racing publishers every message is
+// delivered or turned away exactly once, and the depth never passes capacity.
+TEST_CASE("racing publishers into small bounded subscriptions: each message counted once, depth within capacity",
+          "[bus][stress]") {
+  const auto per_publisher = static_cast<std::uint32_t>(courier::test::scaled(50'000, 2'000));
+  CAPTURE(per_publisher);
+  courier::system sys{{.workers = 2}};
+  courier::bus bus{sys};
+  constexpr std::size_t capacity = 4;
+  const std::array policies{courier::overflow::block, courier::overflow::reject, courier::overflow::drop_newest};
+  std::array<std::atomic<std::uint64_t>, 3> handled{};
+  std::vector<courier::subscription> subs;
+  for (std::size_t i = 0; i < policies.size(); ++i)
+    subs.push_back(bus.subscribe<sequenced>("bounded.*", sys.spawn<slow_counter>(handled[i], 200),
+                                            {.capacity = capacity, .policy = policies[i], .block_timeout = 60s})
+                       .value());
+  std::vector<std::thread> threads;
+  std::array<std::uint64_t, publishers> refused{};  // mailbox_full from the reject subscription
+  std::array<std::uint64_t, publishers> other{};    // any other outcome but ok
+  for (std::uint32_t p = 0; p < publishers; ++p)
+    threads.emplace_back([&, p] {
+      const std::string subject = "bounded.p" + std::to_string(p);
+      for (std::uint32_t i = 0; i < per_publisher; ++i) {
+        const courier::errc e = bus.publish(subject, sequenced{p, i});
+        if (e == courier::errc::mailbox_full) ++refused[p];
+        else if (e != courier::errc::ok) ++other[p];
+      }
+    });
+  for (auto& t : threads) t.join();
+  REQUIRE(sys.await_idle(courier::test::in(300s)));
+
+  const std::uint64_t total = std::uint64_t{publishers} * per_publisher;
+  std::uint64_t refused_total = 0;
+  for (std::uint32_t p = 0; p < publishers; ++p) {
+    CHECK(other[p] == 0);
+    refused_total += refused[p];
+  }
+  const auto block = subs[0].stats(), reject = subs[1].stats(), newest = subs[2].stats();
+  CHECK(handled[0].load() == total);  // block loses nothing
+  CHECK(block.delivered == total);
+  CHECK(block.timed_out == 0);
+  CHECK(handled[1].load() + reject.rejected == total);
+  CHECK(reject.delivered == handled[1].load());
+  CHECK(reject.rejected == refused_total);
+  CHECK(handled[2].load() + newest.dropped == total);
+  CHECK(newest.delivered == handled[2].load());
+  for (const auto& s : {block, reject, newest}) {
+    CHECK(s.max_depth <= capacity);
+    CHECK(s.max_depth >= 1);
+  }
+  for (const auto& m : bus.metrics().subscriptions) CHECK(m.depth == 0);
 }
