@@ -134,7 +134,7 @@ class slow_counter : public courier::actor {
 // delivered or turned away exactly once, and the depth never passes capacity.
 TEST_CASE("racing publishers into small bounded subscriptions: each message counted once, depth within capacity",
           "[bus][stress]") {
-  const auto per_publisher = static_cast<std::uint32_t>(courier::test::scaled(50'000, 2'000));
+  const auto per_publisher = static_cast<std::uint32_t>(courier::test::scaled(20'000, 2'000));
   CAPTURE(per_publisher);
   courier::system sys{{.workers = 2}};
   courier::bus bus{sys};
