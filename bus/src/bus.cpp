@@ -119,6 +119,15 @@ using route_ptr = std::shared_ptr<const route>;
 struct route_cache {
   std::uint64_t generation = 0;
   std::unordered_map<std::string, route_ptr, subject_hash, std::equal_to<>> entries;
+  // The entry used last: a thread that publishes to one subject again and
+  // again finds it with a compare, without hashing. Points into `entries`,
+  // whose nodes stay put until they are cleared.
+  const std::pair<const std::string, route_ptr>* last = nullptr;
+
+  void clear() noexcept {
+    entries.clear();
+    last = nullptr;
+  }
 };
 
 struct bus_core {
@@ -148,17 +157,21 @@ struct bus_core {
     const std::uint64_t generation = routes.generation();
     route_cache& cache = per_thread<route_cache>(route_owner);
     if (cache.generation != generation) {
-      cache.entries.clear();
+      cache.clear();
       cache.generation = generation;
     }
-    if (auto it = cache.entries.find(subject); it != cache.entries.end()) return it->second;
+    if (cache.last != nullptr && cache.last->first == subject) return cache.last->second;
+    if (auto it = cache.entries.find(subject); it != cache.entries.end()) {
+      cache.last = &*it;
+      return it->second;
+    }
     auto matched = routes.match(subject);
     if (!matched) return matched.error();
     auto fresh = std::make_shared<route>();
     fresh->subs = lookup(*matched.value());
     fresh->counters = &subjects.at(subject);
-    if (cache.entries.size() >= max_cached_routes) cache.entries.clear();
-    cache.entries.emplace(subject, fresh);
+    if (cache.entries.size() >= max_cached_routes) cache.clear();
+    cache.last = &*cache.entries.emplace(subject, fresh).first;
     return route_ptr{std::move(fresh)};
   }
 
