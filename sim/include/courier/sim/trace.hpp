@@ -12,7 +12,7 @@ namespace courier::sim {
 
 /// What one trace record says happened.
 enum class event : std::uint8_t {
-  turn,       ///< The executor ran one runnable: value = index picked, subscription = ready count.
+  turn,       ///< The executor ran one runnable: value = index picked, subscription = how many it was picked from.
   deliver,    ///< A message was handed to a subscription: value = subject hash.
   timers,     ///< The clock jumped to a deadline: value = timers fired there.
   drop,       ///< A drop fault swallowed a delivery: value = subject hash.
