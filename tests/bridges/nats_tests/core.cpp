@@ -158,6 +158,49 @@ TEST_CASE("nats core: headers that would break the NATS header block are refused
   CHECK(nats.stats().rejected == 4);
 }
 
+TEST_CASE("nats core: the header checks refuse exactly the bytes a header line cannot carry, wherever they are") {
+  nats_server server;
+  nats_bridge nats{core_config(server)};
+  // Lengths around the checks' eight-byte steps, each byte at every position.
+  const std::string refused_in_value{"\r\n\0", 3};
+  const std::string carried_in_value{"\t\x0b\x0e :\x7f\x80\xff"};
+  std::string refused_in_name{":\x7f"};
+  for (int c = 0; c <= ' '; ++c) refused_in_name += static_cast<char>(c);
+  const std::string carried_in_name{"!~\x80\xff"};
+  auto publish_with = [&](const std::string& name, const std::string& value) {
+    auto m = make_wire("core.checks", "x");
+    m.headers.emplace_back(name, value);
+    return nats.publish(std::move(m));
+  };
+  std::uint64_t refused = 0;
+  for (std::size_t len = 1; len <= 20; ++len) {
+    for (std::size_t at = 0; at < len; ++at) {
+      std::string text(len, 'a');
+      for (const char c : refused_in_value) {
+        text[at] = c;
+        CHECK(publish_with("x-check", text) == errc::bad_message);
+        ++refused;
+      }
+      for (const char c : carried_in_value) {
+        text[at] = c;
+        CHECK(publish_with("x-check", text) == errc::ok);
+      }
+      for (const char c : refused_in_name) {
+        text[at] = c;
+        CHECK(publish_with(text, "v") == errc::bad_message);
+        ++refused;
+      }
+      for (const char c : carried_in_name) {
+        text[at] = c;
+        CHECK(publish_with(text, "v") == errc::ok);
+      }
+    }
+  }
+  CHECK(publish_with("", "v") == errc::bad_message);
+  CHECK(publish_with("x-empty", "") == errc::ok);
+  CHECK(nats.stats().rejected == refused + 1);
+}
+
 TEST_CASE("nats core: a cancelled subscription delivers nothing more") {
   nats_server server;
   nats_bridge nats{core_config(server)};
