@@ -50,12 +50,11 @@ bool parse_type_tag(std::string_view tag, std::string_view& name, std::uint32_t&
 errc codec_registry::add_erased(std::string_view name, std::uint32_t version, type_id type,
                                 std::unique_ptr<codec> impl) {
   if (!valid_type_name(name) || version == 0) return errc::invalid_subject;
-  auto e = std::make_shared<codec_entry>(codec_entry{intern(name), version, type, std::move(impl)});
-  std::string tag = type_tag(name, version);
+  auto e = std::make_shared<codec_entry>(codec_entry{intern(name), version, type, std::move(impl), type_tag(name, version)});
   std::unique_lock lock{mutex_};
-  if (by_type_.contains(type) || by_name_.contains(tag)) return errc::already_exists;
+  if (by_type_.contains(type) || by_name_.contains(e->tag)) return errc::already_exists;
   by_type_.emplace(type, e);
-  by_name_.emplace(std::move(tag), std::move(e));
+  by_name_.emplace(e->tag, e);
   return errc::ok;
 }
 

@@ -32,16 +32,28 @@ void add(wire_message& out, std::string_view name, std::string_view value) {
   out.headers.emplace_back(std::piecewise_construct, std::forward_as_tuple(name), std::forward_as_tuple(value));
 }
 
+/// The two hex digits of every byte value, so a uuid is written a byte at a time.
+constexpr std::array<char, 512> hex_pairs = [] {
+  constexpr char digits[] = "0123456789abcdef";
+  std::array<char, 512> pairs{};
+  for (std::size_t b = 0; b < 256; ++b) {
+    pairs[2 * b] = digits[b >> 4];
+    pairs[2 * b + 1] = digits[b & 0xf];
+  }
+  return pairs;
+}();
+
 /// The canonical 8-4-4-4-12 form, written directly: uuid::to_string goes through
 /// fmt, which cost more than the rest of the encoding on every publish.
 void add_uuid(wire_message& out, std::string_view name, const uuid& u) {
-  static constexpr char hex[] = "0123456789abcdef";
   std::array<char, 36> text;
   std::size_t at = 0;
-  for (int nibble = 0; nibble < 32; ++nibble) {
-    if (nibble == 8 || nibble == 12 || nibble == 16 || nibble == 20) text[at++] = '-';
-    const std::uint64_t word = nibble < 16 ? u.hi : u.lo;
-    text[at++] = hex[(word >> (60 - 4 * (nibble % 16))) & 0xf];
+  for (int byte = 0; byte < 16; ++byte) {
+    if (byte == 4 || byte == 6 || byte == 8 || byte == 10) text[at++] = '-';
+    const std::uint64_t word = byte < 8 ? u.hi : u.lo;
+    const auto value = static_cast<std::size_t>((word >> (56 - 8 * (byte % 8))) & 0xff);
+    text[at++] = hex_pairs[2 * value];
+    text[at++] = hex_pairs[2 * value + 1];
   }
   add(out, name, {text.data(), text.size()});
 }
@@ -131,7 +143,7 @@ errc encode_wire(const message& m, const envelope& env, const codec_registry& co
     out.subject = env.subject;
     out.reply_to = env.reply_to;
     out.headers.clear();
-    write_headers(env, type_tag(entry->name, entry->version), t, out);
+    write_headers(env, entry->tag, t, out);
     out.payload.clear();
     return entry->impl->encode(m, out.payload);
   } catch (...) {

@@ -76,6 +76,7 @@ struct codec_entry {
   std::uint32_t version = 1;
   type_id type = 0;
   std::unique_ptr<codec> impl;
+  std::string tag;  ///< `name/v<version>`, built once: every outbound message carries it.
 };
 
 /// The types a bus can send over and receive from bridges.
