@@ -34,16 +34,16 @@ errc binding_state::on_publish(const message_ptr& msg) {
     counters.bump(counters.looped);
     return errc::ok;
   }
-  outbound_item item{{}, msg};
-  if (encode_wire(*msg, host.codecs(), now(), item.wire) != errc::ok) {
+  wire_message wire;
+  if (encode_wire(*msg, host.codecs(), now(), wire) != errc::ok) {
     counters.bump(counters.unencodable);
     return errc::ok;
   }
-  item.wire.headers.emplace_back(origin_header, origin);
-  return enqueue(std::move(item));
+  wire.headers.emplace_back(origin_header, origin);
+  return enqueue(std::move(wire), msg);
 }
 
-std::optional<errc> binding_state::make_room(const outbound_item& item, std::unique_lock<std::mutex>& lock) {
+std::optional<errc> binding_state::make_room(const message_ptr& msg, std::unique_lock<std::mutex>& lock) {
   switch (opts.policy) {
     case overflow::drop_newest:
       counters.bump(counters.dropped);
@@ -58,7 +58,7 @@ std::optional<errc> binding_state::make_room(const outbound_item& item, std::uni
     case overflow::dead_letter:
       lock.unlock();
       counters.bump(counters.dead_lettered);
-      host.dead_letter(item.local, "bridge_overflow");
+      host.dead_letter(msg, "bridge_overflow");
       return errc::ok;
     case overflow::block:
       break;
@@ -69,11 +69,20 @@ std::optional<errc> binding_state::make_room(const outbound_item& item, std::uni
   return errc::timeout;
 }
 
-errc binding_state::enqueue(outbound_item item) {
+errc binding_state::enqueue(wire_message wire, const message_ptr& msg) {
   std::unique_lock lock{mutex};
+  if (!draining) {
+    // Nobody is handing messages on, so none wait (the buffer is only filled
+    // while someone drains): this one goes straight to the bridge, unbuffered.
+    draining = true;
+    lock.unlock();
+    hand_on(std::move(wire), msg);
+    drain();
+    return errc::ok;
+  }
   if (buffer.size() >= opts.outbound_capacity)
-    if (auto outcome = make_room(item, lock)) return *outcome;
-  buffer.push_back(std::move(item));
+    if (auto outcome = make_room(msg, lock)) return *outcome;
+  buffer.push_back({std::move(wire), msg});
   auto depth = static_cast<std::uint64_t>(buffer.size());
   if (depth > counters.max_depth.load(std::memory_order_relaxed))
     counters.max_depth.store(depth, std::memory_order_relaxed);  // under the buffer's mutex: no lost update
@@ -84,6 +93,16 @@ errc binding_state::enqueue(outbound_item item) {
   return errc::ok;
 }
 
+void binding_state::hand_on(wire_message wire, const message_ptr& msg) {
+  const errc e = bridge->publish(std::move(wire));
+  if (e == errc::ok) {
+    counters.bump(counters.sent);
+  } else {
+    counters.bump(counters.publish_failed);
+    host.dead_letter(msg, std::string{"bridge_"} + to_string(e));
+  }
+}
+
 void binding_state::drain() {
   std::unique_lock lock{mutex};
   while (!buffer.empty()) {
@@ -91,13 +110,7 @@ void binding_state::drain() {
     buffer.pop_front();
     lock.unlock();
     space.notify_one();
-    errc e = bridge->publish(std::move(item.wire));
-    if (e == errc::ok) {
-      counters.bump(counters.sent);
-    } else {
-      counters.bump(counters.publish_failed);
-      host.dead_letter(item.local, std::string{"bridge_"} + to_string(e));
-    }
+    hand_on(std::move(item.wire), item.local);
     lock.lock();
   }
   draining = false;
