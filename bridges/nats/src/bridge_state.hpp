@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "courier/bridge/nats/config.hpp"
+#include "origin_gate.hpp"
 #include "request_table.hpp"
 #include "retired_msgs.hpp"
 
@@ -65,6 +66,7 @@ struct bridge_state {
   natsSubscription* inbox_sub = nullptr;
   request_table requests;
   retired_msgs retired;  ///< Published messages, destroyed in batches.
+  origin_gate origins;   ///< Counts subscriptions; core publishes go without Courier-Origin while there are none.
   std::atomic<bool> closed{false};
 
   /// Subscriptions whose nats.c callbacks may still run; each leaves once nats.c

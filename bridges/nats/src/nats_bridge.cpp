@@ -95,6 +95,33 @@ nats_bridge_stats counters::snapshot() const noexcept {
           .reconnects = get(reconnects), .late_replies = get(late_replies)};
 }
 
+namespace {
+
+/// Publishes `msg` over core NATS, or JetStream for a stream subject.
+errc send(bridge_state& b, const wire_message& msg, bool drop_origin) noexcept {
+  msg_ptr m;
+  if (const errc e = to_nats(msg, m, drop_origin); e != errc::ok) {
+    counters::bump(b.stats->rejected);
+    return e;
+  }
+  if (b.js != nullptr && msg.reply_to.empty() && in_stream(b, msg.subject))
+    return js_publish(b, m.get(), msg.header(wire_header::id));
+  const natsStatus s = natsConnection_PublishMsg(b.nc, m.get());
+  b.retired.retire(m.release());
+  if (s == NATS_OK) {
+    counters::bump(b.stats->published);
+    return errc::ok;
+  }
+  if (s == NATS_INSUFFICIENT_BUFFER && b.cfg.overflow == nats_overflow::drop_newest) {
+    counters::bump(b.stats->dropped);
+    return errc::ok;
+  }
+  counters::bump(b.stats->rejected);
+  return to_errc(s);
+}
+
+}  // namespace
+
 }  // namespace nats_detail
 
 using nats_detail::counters;
@@ -124,25 +151,11 @@ nats_bridge::~nats_bridge() {
 errc nats_bridge::publish(wire_message msg) noexcept {
   auto& b = *state_;
   if (b.closed.load(std::memory_order_acquire)) return errc::disconnected;
-  nats_detail::msg_ptr m;
-  if (const errc e = nats_detail::to_nats(msg, m); e != errc::ok) {
-    counters::bump(b.stats->rejected);
-    return e;
-  }
-  if (b.js != nullptr && msg.reply_to.empty() && nats_detail::in_stream(b, msg.subject))
-    return nats_detail::js_publish(b, m.get(), msg.header(wire_header::id));
-  const natsStatus s = natsConnection_PublishMsg(b.nc, m.get());
-  b.retired.retire(m.release());
-  if (s == NATS_OK) {
-    counters::bump(b.stats->published);
-    return errc::ok;
-  }
-  if (s == NATS_INSUFFICIENT_BUFFER && b.cfg.overflow == nats_overflow::drop_newest) {
-    counters::bump(b.stats->dropped);
-    return errc::ok;
-  }
-  counters::bump(b.stats->rejected);
-  return nats_detail::to_errc(s);
+  // JetStream delivers stored messages to consumers made later: they keep the header.
+  if (b.js != nullptr || !b.origins.begin_bare()) return nats_detail::send(b, msg, false);
+  const errc e = nats_detail::send(b, msg, true);
+  b.origins.end_bare();
+  return e;
 }
 
 void nats_bridge::request(wire_message msg, duration timeout, wire_reply_fn done) {

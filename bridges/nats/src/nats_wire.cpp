@@ -79,7 +79,7 @@ errc copy_headers(natsMsg* m, wire_message& out) {
 
 }  // namespace
 
-errc to_nats(const wire_message& w, msg_ptr& out) noexcept {
+errc to_nats(const wire_message& w, msg_ptr& out, bool drop_origin) noexcept {
   for (const auto& [k, v] : w.headers)
     if (!header_name_ok(k) || !header_value_ok(v)) return errc::bad_message;
   natsMsg* raw = nullptr;
@@ -89,6 +89,7 @@ errc to_nats(const wire_message& w, msg_ptr& out) noexcept {
   out.reset(raw);
   for (std::size_t i = 0; i < w.headers.size(); ++i) {
     const auto& [k, v] = w.headers[i];
+    if (drop_origin && k == wire_header::origin) continue;
     // Set skips the lookup Add makes to append to a name already there; same outcome for a new name.
     const auto put = repeats_earlier_name(w, i) ? natsMsgHeader_Add : natsMsgHeader_Set;
     if (put(raw, k.c_str(), v.c_str()) != NATS_OK) return errc::bad_message;

@@ -14,10 +14,11 @@ struct msg_deleter {
 };
 using msg_ptr = std::unique_ptr<natsMsg, msg_deleter>;
 
-/// A natsMsg carrying `w`'s subject, reply subject, headers (in order) and payload.
-/// errc::bad_message when a header name or value could not travel as a NATS
-/// header line (empty name, ':' or whitespace in the name, CR, LF or NUL anywhere).
-errc to_nats(const wire_message& w, msg_ptr& out) noexcept;
+/// A natsMsg carrying `w`'s subject, reply subject, headers (in order, less
+/// Courier-Origin when `drop_origin`) and payload. errc::bad_message when a
+/// header name or value could not travel as a NATS header line (empty name,
+/// ':' or whitespace in the name, CR, LF or NUL anywhere).
+errc to_nats(const wire_message& w, msg_ptr& out, bool drop_origin = false) noexcept;
 
 /// Copies untrusted `m` into `out` as it is (the bus checks limits and decodes);
 /// errc::bad_message when its headers cannot be read. Never throws.

@@ -31,7 +31,9 @@ void sub_state::cancel() noexcept {
     live = false;
     s = std::exchange(sub, nullptr);
   }
-  if (s) natsSubscription_Unsubscribe(s.get());
+  if (!s) return;
+  natsSubscription_Unsubscribe(s.get());
+  owner->origins.remove();  // after the UNSUB: later bare messages cannot reach this subscription
 }
 
 void bridge_state::track(const std::shared_ptr<sub_state>& s) {
@@ -74,10 +76,21 @@ result<bridge_subscription> nats_bridge::subscribe(std::string_view pattern, wir
   s->sink = std::move(sink);
   s->jetstream = b.js != nullptr && nats_detail::in_stream(b, pattern);
   const std::string subject{pattern};
+  b.origins.add();
+  // Messages sent without Courier-Origin, some perhaps still in nats.c's
+  // reconnect buffer, reach the server before this subscription does.
+  if (b.js == nullptr)
+    if (const natsStatus st = natsConnection_FlushTimeout(b.nc, 5000); st != NATS_OK) {
+      b.origins.remove();
+      return nats_detail::to_errc(st);
+    }
   natsSubscription* sub = nullptr;
   if (s->jetstream) {
     auto r = nats_detail::js_subscribe(b, pattern, opts, s.get());
-    if (!r) return r.error();
+    if (!r) {
+      b.origins.remove();
+      return r.error();
+    }
     sub = r.value();
   } else {
     const natsStatus st =
@@ -85,7 +98,10 @@ result<bridge_subscription> nats_bridge::subscribe(std::string_view pattern, wir
             ? natsConnection_Subscribe(&sub, b.nc, subject.c_str(), nats_detail::on_core_msg, s.get())
             : natsConnection_QueueSubscribe(&sub, b.nc, subject.c_str(), opts.queue_group.c_str(),
                                             nats_detail::on_core_msg, s.get());
-    if (st != NATS_OK) return nats_detail::to_errc(st);
+    if (st != NATS_OK) {
+      b.origins.remove();
+      return nats_detail::to_errc(st);
+    }
   }
   {
     std::lock_guard lock{s->gate};

@@ -201,6 +201,74 @@ TEST_CASE("nats core: the header checks refuse exactly the bytes a header line c
   CHECK(nats.stats().rejected == refused + 1);
 }
 
+namespace {
+
+wire_message with_origin(std::string subject, const nats_bridge& from) {
+  auto m = make_wire(std::move(subject), "x");
+  m.headers.emplace_back(std::string{wire_header::origin}, from.id().to_string());
+  return m;
+}
+
+}  // namespace
+
+TEST_CASE("nats core: Courier-Origin travels only while the publishing connection subscribes to something") {
+  nats_server server;
+  nats_bridge publisher{core_config(server)};
+  nats_bridge observer{core_config(server)};
+  wire_inbox inbox;
+  auto seen = observer.subscribe("core.origin", inbox.sink(), {});
+  REQUIRE(seen);
+  REQUIRE(publisher.publish(with_origin("core.origin", publisher)) == errc::ok);
+  wire_inbox unused;
+  auto own = publisher.subscribe("core.elsewhere", unused.sink(), {});
+  REQUIRE(own);
+  REQUIRE(publisher.publish(with_origin("core.origin", publisher)) == errc::ok);
+  own.value().cancel();
+  REQUIRE(publisher.publish(with_origin("core.origin", publisher)) == errc::ok);
+  REQUIRE(inbox.wait_for(3));
+  const auto got = inbox.messages();
+  CHECK_FALSE(got[0].has_header(wire_header::origin));
+  CHECK(got[1].header(wire_header::origin) == publisher.id().to_string());
+  CHECK_FALSE(got[2].has_header(wire_header::origin));
+  CHECK(got[0].header(wire_header::type) == "test.text/v1");
+}
+
+TEST_CASE("nats core: a subscription made while publishing only ever gets its connection's messages with Courier-Origin") {
+  nats_server server;
+  nats_bridge nats{core_config(server)};
+  constexpr int rounds = 20;
+  constexpr int per_round = 2000;
+  for (int round = 0; round < rounds; ++round) {
+    const std::string subject = "core.race." + std::to_string(round);
+    std::atomic<int> failed_publishes{0};
+    std::atomic<bool> subscribed{false};
+    std::thread publisher{[&] {
+      for (int i = 0; i < per_round; ++i) {
+        if (nats.publish(with_origin(subject, nats)) != errc::ok) failed_publishes.fetch_add(1);
+        if (i == per_round / 2) subscribed.wait(false);  // the rest certainly after the subscription
+      }
+    }};
+    std::atomic<int> bare{0};
+    std::atomic<int> marked{0};
+    std::promise<void> last;
+    auto sub = nats.subscribe(subject, [&](wire_message m, settle_fn) {
+      (m.has_header(wire_header::origin) ? marked : bare).fetch_add(1);
+      if (m.payload == "last") last.set_value();
+    }, {});
+    subscribed = true;
+    subscribed.notify_one();
+    publisher.join();
+    REQUIRE(sub);
+    auto end = with_origin(subject, nats);
+    end.payload = "last";
+    REQUIRE(nats.publish(std::move(end)) == errc::ok);
+    REQUIRE(last.get_future().wait_for(std::chrono::seconds{30}) == std::future_status::ready);
+    CHECK(failed_publishes.load() == 0);
+    CHECK(bare.load() == 0);
+    CHECK(marked.load() >= per_round / 2);
+  }
+}
+
 TEST_CASE("nats core: a cancelled subscription delivers nothing more") {
   nats_server server;
   nats_bridge nats{core_config(server)};
