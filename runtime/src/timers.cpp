@@ -24,7 +24,7 @@ timer_id timer_service::start_at(time_point deadline, callback fn) {
   timer_id id = wheel_.schedule(deadline, token);
   if (id.index >= token_by_index_.size()) token_by_index_.resize(id.index + 1);
   token_by_index_[id.index] = token;
-  if (!before || deadline < *before) earliest_changed();
+  if (!before || deadline < *before) earliest_changed(deadline);
   return id;
 }
 
@@ -85,11 +85,15 @@ void real_time_timers::loop() {
   while (!stopping_) {
     auto next = wheel_.next_deadline();
     if (!next) {
+      wakes_at_ = time_point::max();
       wake_.wait(lock);
+      wakes_at_ = time_point::min();
       continue;
     }
     if (now() < *next) {
+      wakes_at_ = *next;
       wake_.wait_until(lock, *next);
+      wakes_at_ = time_point::min();
       continue;
     }
     lock.unlock();

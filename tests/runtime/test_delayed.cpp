@@ -2,6 +2,7 @@
 // time, periodic sends without drift, cancellation, and real time on a pool.
 #include <atomic>
 #include <chrono>
+#include <mutex>
 #include <vector>
 
 #include <courier/runtime.hpp>
@@ -121,4 +122,33 @@ TEST_CASE("delayed and periodic sends reach an actor on a thread_pool in real ti
   CHECK(std::chrono::steady_clock::now() - sent >= 20ms);
   h.cancel();
   CHECK(sys.await_idle(30s));
+}
+
+// The timer thread is woken only by a timer earlier than the deadline it
+// sleeps until; a later one waits for that wake-up. Both kinds must fire.
+TEST_CASE("real-time timers fire whether they come before or after the one the timer thread sleeps for") {
+  courier::real_time_timers timers;
+  std::atomic<int> fired{0};
+  std::vector<int> order;
+  std::mutex order_mutex;
+  auto note = [&](int n) {
+    return [&, n] {
+      std::lock_guard lock{order_mutex};
+      order.push_back(n);
+      fired.fetch_add(1);
+    };
+  };
+  const auto far = timers.start_after(1h, note(99));  // the thread sleeps for this one
+  (void)timers.start_after(30ms, note(2));               // earlier: wakes the thread
+  (void)timers.start_after(10ms, note(1));               // earlier still
+  (void)timers.start_after(40ms, note(3));               // later than the thread's next wake-up: no wake needed
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  REQUIRE(courier::test::wait_until([&] { return fired.load() == 3; }, deadline));
+  CHECK(timers.cancel(far));
+  // With nothing left armed the thread still sleeps for the cancelled hour;
+  // a new timer is earlier, so it must wake it.
+  (void)timers.start_after(5ms, note(4));
+  REQUIRE(courier::test::wait_until([&] { return fired.load() == 4; }, deadline));
+  std::lock_guard lock{order_mutex};
+  CHECK(order == std::vector<int>{1, 2, 3, 4});
 }

@@ -39,8 +39,8 @@ class timer_service {
   explicit timer_service(const courier::clock& c, duration resolution);
   /// Fires every timer due at `now`, outside the lock, in deadline order.
   std::size_t fire_due(time_point now);
-  /// Called with the lock held whenever the earliest deadline may have moved.
-  virtual void earliest_changed() {}
+  /// Called with the lock held when a new timer's `deadline` is the earliest.
+  virtual void earliest_changed(time_point /*deadline*/) {}
 
   mutable std::mutex mutex_;
   timer_wheel wheel_;
@@ -61,11 +61,19 @@ class real_time_timers final : public timer_service {
   ~real_time_timers() override;
 
  private:
-  void earliest_changed() override { wake_.notify_one(); }
+  void earliest_changed(time_point deadline) override {
+    if (deadline < wakes_at_) wake_.notify_one();
+  }
   void loop();
 
   std::condition_variable wake_;
   bool stopping_ = false;
+  // When the timer thread will next look at the wheel by itself: the
+  // deadline it sleeps until, max() while it waits for a first timer, min()
+  // while it is awake. A timer due no earlier needs no wake-up: a request
+  // that starts and cancels its timeout per round trip would otherwise wake
+  // the thread, and take a core from the actors, every time.
+  time_point wakes_at_ = time_point::min();
   std::thread thread_;
 };
 
