@@ -15,7 +15,9 @@ using namespace std::chrono_literals;
 // max_ids - 1 others: given one more slot, it is the reference for this store.
 TEST_CASE("flat_dedupe_store answers every insert as window_dedupe_store one id wider does", "[bus][dedupe]") {
   COURIER_TEST_SEED(seed);
-  const std::size_t window = GENERATE(1, 2, 7, 64, 1000);
+  // Windows of 11 to 30 ids share two or three 15-slot buckets, so buckets
+  // fill, spill into the next one (wrapping at the end) and empty again.
+  const std::size_t window = GENERATE(1, 2, 7, 11, 20, 30, 64, 1000);
   CAPTURE(window);
   courier::splitmix64 rng{seed ^ window};
   // A pool three windows wide: ids repeat inside the window, and after it.
@@ -54,4 +56,55 @@ TEST_CASE("flat_dedupe_store forgets the oldest id once max_ids newer ones arriv
 TEST_CASE("flat_dedupe_store refuses an empty or oversized window at construction", "[bus][dedupe]") {
   CHECK_THROWS_AS(courier::flat_dedupe_store(0, 1s), std::invalid_argument);
   CHECK_THROWS_AS(courier::flat_dedupe_store(courier::flat_dedupe_store::max_window + 1, 1s), std::invalid_argument);
+}
+
+TEST_CASE("flat_dedupe_store remembers an id for exactly max_age", "[bus][dedupe]") {
+  courier::flat_dedupe_store store{16, 10s};
+  const courier::time_point start{};
+  const courier::uuid id{7, 7};
+  REQUIRE(store.insert(id, start));
+  CHECK_FALSE(store.insert(id, start + 10s));  // max_age old: still remembered
+  CHECK(store.insert(id, start + 10s + 1ns));  // older than that: forgotten, so new again
+  CHECK(store.size() == 1);                   // the expired copy made way for the new one
+}
+
+TEST_CASE("flat_dedupe_store forgets ids in arrival order as they age out", "[bus][dedupe]") {
+  courier::flat_dedupe_store store{100, 10s};
+  const courier::time_point start{};
+  for (std::uint64_t i = 0; i < 10; ++i) REQUIRE(store.insert(courier::uuid{3, i}, start + std::chrono::seconds{i}));
+  // At start + 15.5s the ids inserted at 0..5 s are older than 10 s; 6..9 s are not.
+  CHECK(store.insert(courier::uuid{4, 0}, start + 15s + 500ms));
+  CHECK(store.size() == 5);
+  for (std::uint64_t i = 6; i < 10; ++i) CHECK_FALSE(store.insert(courier::uuid{3, i}, start + 15s + 500ms));
+  for (std::uint64_t i = 0; i < 6; ++i) CHECK(store.insert(courier::uuid{3, i}, start + 15s + 500ms));
+}
+
+TEST_CASE("flat_dedupe_store tells apart ids that differ in one half only", "[bus][dedupe]") {
+  // UUIDv7 ids from one millisecond share most of their high half.
+  courier::flat_dedupe_store store{50'000, 1h};
+  const courier::time_point now{};
+  for (std::uint64_t i = 0; i < 20'000; ++i) REQUIRE(store.insert(courier::uuid{0x0190'0000'0000'7000, i}, now));
+  for (std::uint64_t i = 0; i < 20'000; ++i) REQUIRE(store.insert(courier::uuid{i, 0x8000'0000'0000'0000}, now));
+  for (std::uint64_t i = 0; i < 20'000; i += 97) {
+    CHECK_FALSE(store.insert(courier::uuid{0x0190'0000'0000'7000, i}, now));
+    CHECK_FALSE(store.insert(courier::uuid{i, 0x8000'0000'0000'0000}, now));
+  }
+  CHECK(store.size() == 40'000);
+}
+
+TEST_CASE("flat_dedupe_store keeps a window of real UUIDv7 ids exact while it evicts", "[bus][dedupe]") {
+  constexpr std::size_t window = 50'000;
+  courier::flat_dedupe_store store{window, 1h};
+  const courier::time_point now{};
+  std::vector<courier::uuid> ids(3 * window);
+  for (auto& id : ids) id = courier::uuid::v7();
+  for (const auto& id : ids) REQUIRE(store.insert(id, now));
+  CHECK(store.size() == window);
+  std::uint64_t wrong = 0;
+  // The remembered first: a forgotten id, new again, evicts the oldest of them.
+  for (std::size_t i = ids.size() - window; i < ids.size(); i += 7)
+    if (store.insert(ids[i], now)) ++wrong;
+  for (std::size_t i = 0; i < ids.size() - window; i += 7)
+    if (!store.insert(ids[i], now)) ++wrong;
+  CHECK(wrong == 0);
 }

@@ -15,16 +15,21 @@ namespace courier {
 /// room before it looks.) Laid out for a window of millions.
 ///
 /// The ids sit in a ring in arrival order, which gives eviction order for
-/// free. An open-addressing table with linear probing (load at most 1/2)
-/// maps an id's hash to its ring slot; a table entry packs 32 bits of the
-/// hash with the ring index, so a probe compares hashes in one cache line
-/// and reads an id from the ring only when they match. Erasure shifts the
-/// following entries back (Knuth, TAOCP vol. 3, 6.4, Algorithm R), so there
-/// are no tombstones. An insert costs about two cache misses whatever the
-/// window's size, and memory is 24 bytes per ring slot plus 16 or fewer per id.
+/// free. A hash table maps an id to its ring slot. It is bucketized, one
+/// cache line a bucket, so a lookup usually reads one line: each entry packs
+/// a fingerprint of the id's hash with the ring index in 32 bits, and the id
+/// is read from the ring only when a fingerprint matches. A full bucket
+/// spills into the next, and counts how many entries passed it (F14's
+/// overflow counts, folly/container/detail/F14Table.h), so a lookup stops at
+/// the first bucket no entry passed, and an erasure clears its slot in place
+/// with no tombstone and no shifting. An insert costs about two cache misses
+/// whatever the window's size, and memory is 24 bytes per ring slot plus
+/// 6.4 per id in the table: a million-id table takes 6.4 MB, so much of it
+/// can stay in a last-level cache.
 class flat_dedupe_store final : public dedupe_store {
  public:
-  /// The largest window: ring indexes, plus one, must fit in 32 bits.
+  /// The largest window: ring indexes, plus one, must fit in 31 bits, leaving
+  /// an entry at least one bit of fingerprint.
   static constexpr std::size_t max_window = std::size_t{1} << 30;
 
   /// A window of `max_ids` ids (1 to max_window), each remembered for at most `max_age`.
@@ -41,18 +46,35 @@ class flat_dedupe_store final : public dedupe_store {
     uuid id;
     time_point at;
   };
+  static constexpr std::size_t slots_per_bucket = 15;
+  struct alignas(64) bucket {
+    std::uint32_t passed;  // entries stored after this bucket whose home is this one or before
+    std::uint32_t slots[slots_per_bucket];  // (fingerprint << index_bits_) | (ring index + 1); 0 = empty
+  };
+  static_assert(sizeof(bucket) == 64, "a bucket is one cache line: a lookup reads one line");
+  /// Frees a table from malloc, or from a mapping of its own when it is large.
+  struct table_deleter {
+    std::size_t bytes;
+    void operator()(bucket* table) const noexcept;
+  };
 
-  [[nodiscard]] std::size_t find(const uuid& id, std::uint64_t hash) const noexcept;
+  [[nodiscard]] std::size_t home_of(std::uint64_t hash) const noexcept;
+  [[nodiscard]] std::uint32_t fingerprint_of(std::uint64_t hash) const noexcept;
+  [[nodiscard]] std::uint32_t entry_of(std::uint64_t hash, std::size_t ring_index) const noexcept;
+  [[nodiscard]] std::size_t next(std::size_t b) const noexcept { return b + 1 == buckets_ ? 0 : b + 1; }
+  [[nodiscard]] bool contains(const uuid& id, std::uint64_t hash) const noexcept;
+  void place(std::uint64_t hash, std::size_t ring_index) noexcept;
   void erase_oldest() noexcept;
-  void prefetch_oldest() const noexcept;
+  void prefetch_evicted() const noexcept;
 
   std::size_t max_ids_;
   duration max_age_;
-  std::size_t mask_ = 0;   // table size - 1; the size is a power of two >= 2 * max_ids_
-  std::size_t head_ = 0;   // ring index of the oldest id
-  std::size_t count_ = 0;  // ids in the window
-  // Both zeroed when made; the ring by calloc, so its pages are touched only when used.
-  std::unique_ptr<std::uint64_t[], free_deleter> table_;  // (hash low 32 bits << 32) | (ring index + 1); 0 = empty
+  std::size_t buckets_ = 0;      // the table's length
+  unsigned index_bits_ = 0;      // low bits of an entry that hold ring index + 1
+  std::size_t head_ = 0;         // ring index of the oldest id
+  std::size_t count_ = 0;        // ids in the window
+  // Both zeroed when made, the ring by calloc, so its pages are touched only when used.
+  std::unique_ptr<bucket[], table_deleter> table_;
   std::unique_ptr<remembered[], free_deleter> ring_;
 };
 
