@@ -297,8 +297,10 @@ void bus_core::pump(const std::shared_ptr<sub_state>& s) {
 
 errc bus_core::admit(const std::shared_ptr<sub_state>& s, const message_ptr& msg, std::uint64_t* tally) {
   if (s->dedupe != nullptr) {
+    const uuid& id = envelope_of(*msg)->id;
+    s->dedupe->prefetch(id);  // overlaps the likely cache miss with taking the lock
     std::lock_guard lock{s->mutex};
-    if (!s->dedupe->insert(envelope_of(*msg)->id, sys.timers().now())) {
+    if (!s->dedupe->insert(id, sys.timers().now())) {
       count_drop(s->duplicates, &subject_counters::duplicates, *msg);
       return errc::ok;
     }

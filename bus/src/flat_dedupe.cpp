@@ -92,6 +92,8 @@ bool flat_dedupe_store::insert(const uuid& id, time_point now) {
   return true;
 }
 
+void flat_dedupe_store::prefetch(const uuid& id) const noexcept { __builtin_prefetch(&table_[home_of(hash_of(id))]); }
+
 void flat_dedupe_store::prefetch_evicted() const noexcept {
   // An eviction looks up the oldest id's bucket, a cache miss at a random
   // place in the table; start it early so it overlaps the work in between.

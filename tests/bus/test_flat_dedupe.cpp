@@ -3,10 +3,15 @@
 #include <algorithm>
 #include <chrono>
 #include <courier/bus/flat_dedupe.hpp>
+#include <courier/courier.hpp>
+#include <memory>
 #include <stdexcept>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "courier/runtime/random.hpp"
+#include "responders.hpp"
 #include "runtime/test_support.hpp"
 
 using namespace std::chrono_literals;
@@ -107,4 +112,49 @@ TEST_CASE("flat_dedupe_store keeps a window of real UUIDv7 ids exact while it ev
   for (std::size_t i = 0; i < ids.size() - window; i += 7)
     if (!store.insert(ids[i], now)) ++wrong;
   CHECK(wrong == 0);
+}
+
+namespace {
+
+struct tick {
+  int n;
+};
+
+class ignore_ticks : public courier::actor {
+ public:
+  using handles = courier::handles<tick>;
+  void on(const tick&) {}
+};
+
+/// Records, in order, which ids it was asked to prefetch and to insert.
+class logging_store final : public courier::dedupe_store {
+ public:
+  bool insert(const courier::uuid& id, courier::time_point now) override {
+    calls.emplace_back("insert", id);
+    return inner_.insert(id, now);
+  }
+  void prefetch(const courier::uuid& id) const noexcept override { calls.emplace_back("prefetch", id); }
+  [[nodiscard]] std::size_t size() const override { return inner_.size(); }
+
+  mutable std::vector<std::pair<std::string, courier::uuid>> calls;
+
+ private:
+  courier::flat_dedupe_store inner_{16, std::chrono::minutes{1}};
+};
+
+}  // namespace
+
+TEST_CASE("the bus asks a dedupe store to prefetch each id before it inserts it", "[bus][dedupe]") {
+  courier::test::virtual_bus f{11};
+  auto store = std::make_shared<logging_store>();
+  auto sub = f.bus.subscribe<tick>("t", f.sys.spawn<ignore_ticks>(), {.dedupe = store}).value();
+  const courier::uuid a = courier::uuid::v7(), b = courier::uuid::v7();
+  (void)f.bus.publish("t", tick{1}, {.id = a});
+  (void)f.bus.publish("t", tick{2}, {.id = b});
+  (void)f.bus.publish("t", tick{3}, {.id = a});
+  f.exec.run();
+  using call = std::pair<std::string, courier::uuid>;
+  CHECK(store->calls == std::vector<call>{{"prefetch", a}, {"insert", a}, {"prefetch", b}, {"insert", b},
+                                          {"prefetch", a}, {"insert", a}});
+  CHECK(sub.stats().duplicates == 1);
 }

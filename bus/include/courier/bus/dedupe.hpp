@@ -15,6 +15,10 @@ class dedupe_store {
   virtual ~dedupe_store() = default;
   /// Records `id` seen at `now`; false if it is already in the window.
   virtual bool insert(const uuid& id, time_point now) = 0;
+  /// A hint that insert(id, ...) follows: the bus calls it before it takes
+  /// the lock, so a store can start fetching what the insert will read.
+  /// @threadsafe
+  virtual void prefetch(const uuid& /*id*/) const noexcept {}
   [[nodiscard]] virtual std::size_t size() const = 0;
 };
 

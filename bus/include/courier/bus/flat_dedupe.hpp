@@ -36,6 +36,7 @@ class flat_dedupe_store final : public dedupe_store {
   /// Throws std::invalid_argument outside that range.
   flat_dedupe_store(std::size_t max_ids, duration max_age);
   bool insert(const uuid& id, time_point now) override;
+  void prefetch(const uuid& id) const noexcept override;
   [[nodiscard]] std::size_t size() const override { return count_; }
 
  private:
