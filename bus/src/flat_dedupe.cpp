@@ -1,6 +1,7 @@
 #include "courier/bus/flat_dedupe.hpp"
 
 #include <bit>
+#include <cstddef>
 #include <cstring>
 #include <new>
 #include <stdexcept>
@@ -23,8 +24,11 @@ std::uint64_t hash_of(const uuid& id) noexcept {
   return z ^ (z >> 31);
 }
 
-/// Ids per bucket: two thirds full on average, so a 15-slot bucket overflows
-/// about one time in twenty (a Poisson count of mean 10 exceeding 15).
+/// Ids per bucket: two thirds full on average. A 15-slot bucket overflows
+/// about one time in twenty (a Poisson count of mean 10 exceeding 15), but
+/// spills cluster: in a full million-id window a new id's lookup reads 1.4
+/// buckets on average, 5.3 at 12 ids a bucket and 1.05 at 8. Of those, 10
+/// misses least in a cache simulation (8 MiB) of the `dedupe` benchmark.
 constexpr std::size_t ids_per_bucket = 10;
 
 /// How many inserts ahead the next evictions' buckets are prefetched: one
@@ -116,6 +120,23 @@ std::uint32_t flat_dedupe_store::entry_of(std::uint64_t hash, std::size_t ring_i
   return (fingerprint_of(hash) << index_bits_) | static_cast<std::uint32_t>(ring_index + 1);
 }
 
+/// Whether a slot of `here` holds `fingerprint`: four 16-byte compares, not
+/// fifteen 4-byte ones.
+bool flat_dedupe_store::holds_fingerprint(const bucket& here, std::uint32_t fingerprint) const noexcept {
+  using lanes = std::uint32_t __attribute__((vector_size(16)));
+  static_assert(sizeof(bucket) == 4 * sizeof(lanes) && offsetof(bucket, passed) == sizeof(bucket) - 4,
+                "four lanes cover the bucket, `passed` in the last lane");
+  lanes quarter[4];
+  std::memcpy(quarter, &here, sizeof quarter);
+  quarter[3][3] = 0;  // `passed`, read as an empty slot: no fingerprint is 0
+  const lanes wanted = lanes{} + fingerprint;
+  const auto found = (quarter[0] >> index_bits_ == wanted) | (quarter[1] >> index_bits_ == wanted) |
+                     (quarter[2] >> index_bits_ == wanted) | (quarter[3] >> index_bits_ == wanted);
+  std::uint64_t halves[2];
+  std::memcpy(halves, &found, sizeof halves);
+  return (halves[0] | halves[1]) != 0;
+}
+
 bool flat_dedupe_store::contains(const uuid& id, std::uint64_t hash) const noexcept {
   const std::uint32_t fingerprint = fingerprint_of(hash);
   const std::uint32_t index_mask = (std::uint32_t{1} << index_bits_) - 1;
@@ -123,15 +144,10 @@ bool flat_dedupe_store::contains(const uuid& id, std::uint64_t hash) const noexc
   std::size_t b = home_of(hash);
   for (std::size_t visited = 0; visited < buckets_; ++visited, b = next(b)) {
     const bucket& here = table_[b];
-    // Which slots match, without a branch per slot; most lookups find none
-    // and never touch the ring.
-    std::uint32_t matches = 0;
-    for (std::size_t i = 0; i < slots_per_bucket; ++i)
-      matches |= std::uint32_t{here.slots[i] >> index_bits_ == fingerprint} << i;
-    for (; matches != 0; matches &= matches - 1) {
-      const std::uint32_t e = here.slots[std::countr_zero(matches)];
-      if (ring_[(e & index_mask) - 1].id == id) return true;
-    }
+    // Most lookups match no fingerprint and never touch the ring.
+    if (holds_fingerprint(here, fingerprint))
+      for (const std::uint32_t e : here.slots)
+        if (e >> index_bits_ == fingerprint && ring_[(e & index_mask) - 1].id == id) return true;
     if (here.passed == 0) return false;
   }
   return false;

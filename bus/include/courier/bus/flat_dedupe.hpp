@@ -24,8 +24,8 @@ namespace courier {
 /// the first bucket no entry passed, and an erasure clears its slot in place
 /// with no tombstone and no shifting. An insert costs about two cache misses
 /// whatever the window's size, and memory is 24 bytes per ring slot plus
-/// 6.4 per id in the table: a million-id table takes 6.4 MB, so much of it
-/// can stay in a last-level cache.
+/// a 64-byte bucket per 10 ids in the table: a million-id table takes
+/// 6.4 MB, so much of it can stay in a last-level cache.
 class flat_dedupe_store final : public dedupe_store {
  public:
   /// The largest window: ring indexes, plus one, must fit in 31 bits, leaving
@@ -49,8 +49,8 @@ class flat_dedupe_store final : public dedupe_store {
   };
   static constexpr std::size_t slots_per_bucket = 15;
   struct alignas(64) bucket {
-    std::uint32_t passed;  // entries stored after this bucket whose home is this one or before
     std::uint32_t slots[slots_per_bucket];  // (fingerprint << index_bits_) | (ring index + 1); 0 = empty
+    std::uint32_t passed;  // entries stored after this bucket whose home is this one or before
   };
   static_assert(sizeof(bucket) == 64, "a bucket is one cache line: a lookup reads one line");
   /// Frees a table from malloc, or from a mapping of its own when it is large.
@@ -63,6 +63,7 @@ class flat_dedupe_store final : public dedupe_store {
   [[nodiscard]] std::uint32_t fingerprint_of(std::uint64_t hash) const noexcept;
   [[nodiscard]] std::uint32_t entry_of(std::uint64_t hash, std::size_t ring_index) const noexcept;
   [[nodiscard]] std::size_t next(std::size_t b) const noexcept { return b + 1 == buckets_ ? 0 : b + 1; }
+  [[nodiscard]] bool holds_fingerprint(const bucket& here, std::uint32_t fingerprint) const noexcept;
   [[nodiscard]] bool contains(const uuid& id, std::uint64_t hash) const noexcept;
   void place(std::uint64_t hash, std::size_t ring_index) noexcept;
   void erase_oldest() noexcept;
