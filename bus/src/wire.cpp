@@ -75,6 +75,7 @@ errc decode_frame(std::string_view bytes, const wire_limits& limits, wire_messag
     out.subject = subject;
     out.reply_to = reply_to;
     out.headers.clear();
+    out.encoder_headers = 0;
     out.headers.reserve(count);  // bounded by max_headers, checked above
     for (std::uint64_t i = 0; i < count; ++i) {
       auto name = r.take(r.number(2));

@@ -76,6 +76,9 @@ void write_headers(const envelope& env, std::string_view tag, const wire_time& t
   add_int(out, wire_header::timestamp, t.to_unix(env.timestamp));
   if (env.deadline) add_int(out, wire_header::deadline, t.to_unix(*env.deadline));
   add_int(out, wire_header::attempt, env.attempt);
+  // Everything above was formatted here from ids, numbers and the registered type
+  // name; everything below comes from the publisher and is the bridge's to check.
+  out.encoder_headers = out.headers.size();
   if (!env.traceparent.empty()) add(out, wire_header::traceparent, env.traceparent);
   if (!env.key.empty()) add(out, wire_header::key, env.key);
   for (const auto& [k, v] : env.headers)
@@ -143,6 +146,7 @@ errc encode_wire(const message& m, const envelope& env, const codec_registry& co
     out.subject = env.subject;
     out.reply_to = env.reply_to;
     out.headers.clear();
+    out.encoder_headers = 0;
     write_headers(env, entry->tag, t, out);
     out.payload.clear();
     return entry->impl->encode(m, out.payload);

@@ -18,6 +18,10 @@ TEST_CASE("a frame round-trips subject, reply subject, headers and payload bytes
   CHECK(back.reply_to == m.reply_to);
   CHECK(back.headers == m.headers);
   CHECK(back.payload == m.payload);
+  // Decoded bytes are untrusted, whatever the message decoded into held before.
+  back.encoder_headers = 1;
+  REQUIRE(decode_frame(bytes, {}, back) == errc::ok);
+  CHECK(back.encoder_headers == 0);
 }
 
 TEST_CASE("a frame is refused by length before anything is allocated for it", "[bridges][wire]") {
@@ -119,6 +123,14 @@ TEST_CASE("a bus message becomes headers and JSON bytes, and decodes back to the
   CHECK(w.header(wire_header::attempt) == "2");
   CHECK(w.header("tenant") == "acme");
   CHECK_FALSE(w.has_header("Courier-Sneaky"));
+  // Only what the encoder formatted counts as its own: key, traceparent and the
+  // publisher's headers come after, for a bridge to check.
+  std::vector<std::string_view> own;
+  for (std::size_t i = 0; i < w.encoder_headers; ++i) own.push_back(w.headers[i].first);
+  CHECK(own == std::vector<std::string_view>{wire_header::id, wire_header::type, wire_header::correlation_id,
+                                             wire_header::causation_id, wire_header::timestamp,
+                                             wire_header::deadline, wire_header::attempt});
+  CHECK(w.headers.size() == w.encoder_headers + 3);
   CHECK(w.payload == R"({"id":42,"item":"widget"})");
 
   auto back = decode_wire(w, r, {}, t);

@@ -1,5 +1,6 @@
 #include "nats_wire.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -80,8 +81,11 @@ errc copy_headers(natsMsg* m, wire_message& out) {
 }  // namespace
 
 errc to_nats(const wire_message& w, msg_ptr& out, bool drop_origin) noexcept {
-  for (const auto& [k, v] : w.headers)
-    if (!header_name_ok(k) || !header_value_ok(v)) return errc::bad_message;
+  // The encoder's own headers are safe by construction (wire_message::encoder_headers);
+  // every other one may carry a publisher's bytes.
+  const std::size_t formatted = std::min(w.encoder_headers, w.headers.size());
+  for (std::size_t i = formatted; i < w.headers.size(); ++i)
+    if (!header_name_ok(w.headers[i].first) || !header_value_ok(w.headers[i].second)) return errc::bad_message;
   natsMsg* raw = nullptr;
   const natsStatus s = natsMsg_Create(&raw, w.subject.c_str(), w.reply_to.empty() ? nullptr : w.reply_to.c_str(),
                                       w.payload.data(), static_cast<int>(w.payload.size()));
@@ -90,8 +94,9 @@ errc to_nats(const wire_message& w, msg_ptr& out, bool drop_origin) noexcept {
   for (std::size_t i = 0; i < w.headers.size(); ++i) {
     const auto& [k, v] = w.headers[i];
     if (drop_origin && k == wire_header::origin) continue;
-    // Set skips the lookup Add makes to append to a name already there; same outcome for a new name.
-    const auto put = repeats_earlier_name(w, i) ? natsMsgHeader_Add : natsMsgHeader_Set;
+    // Set skips the lookup Add makes to append to a name already there; same outcome for a
+    // new name. The encoder's headers have distinct names, so only later ones may repeat.
+    const auto put = i >= formatted && repeats_earlier_name(w, i) ? natsMsgHeader_Add : natsMsgHeader_Set;
     if (put(raw, k.c_str(), v.c_str()) != NATS_OK) return errc::bad_message;
   }
   return errc::ok;
@@ -107,6 +112,7 @@ errc from_nats(natsMsg* m, wire_message& out) noexcept {
     out.reply_to = reply != nullptr ? reply : "";
     out.payload.assign(natsMsg_GetData(m), static_cast<std::size_t>(len));
     out.headers.clear();
+    out.encoder_headers = 0;
     return copy_headers(m, out);
   } catch (...) {
     return errc::bad_message;  // allocation failure on hostile sizes

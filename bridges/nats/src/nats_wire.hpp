@@ -16,8 +16,9 @@ using msg_ptr = std::unique_ptr<natsMsg, msg_deleter>;
 
 /// A natsMsg carrying `w`'s subject, reply subject, headers (in order, less
 /// Courier-Origin when `drop_origin`) and payload. errc::bad_message when a
-/// header name or value could not travel as a NATS header line (empty name,
-/// ':' or whitespace in the name, CR, LF or NUL anywhere).
+/// header name or value past the encoder's own (wire_message::encoder_headers)
+/// could not travel as a NATS header line (empty name, ':' or whitespace in the
+/// name, CR, LF or NUL anywhere).
 errc to_nats(const wire_message& w, msg_ptr& out, bool drop_origin = false) noexcept;
 
 /// Copies untrusted `m` into `out` as it is (the bus checks limits and decodes);

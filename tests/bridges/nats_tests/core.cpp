@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "bridges/nats_support.hpp"
+#include "bridges/wire_support.hpp"
 
 using namespace courier;
 using courier::testing::core_config;
@@ -199,6 +200,47 @@ TEST_CASE("nats core: the header checks refuse exactly the bytes a header line c
   CHECK(publish_with("", "v") == errc::bad_message);
   CHECK(publish_with("x-empty", "") == errc::ok);
   CHECK(nats.stats().rejected == refused + 1);
+}
+
+TEST_CASE("nats core: only the encoder's own headers go unchecked; whatever a publisher supplies is checked") {
+  nats_server server;
+  nats_bridge nats{core_config(server)};
+  codec_registry codecs;
+  REQUIRE(codecs.add<int>("core.count", 1, test::int_codec{}) == errc::ok);
+  const wire_time t{time_point{std::chrono::seconds{1}}, 1'700'000'000'000'000'000};
+  const std::string injection = "a\r\nCourier-Type: evil/v1";
+  auto encoded = [&](auto fill) {
+    envelope env;
+    fill(env);
+    env.id = uuid::v7();
+    env.subject = "core.trust";
+    wire_message w;
+    REQUIRE(encode_wire(*message_ptr::adopt(new bus_message<int>(std::move(env), 7)), codecs, t, w) == errc::ok);
+    return w;
+  };
+  // The encoder formats the id, type, timestamp and attempt itself; they travel unchecked.
+  auto plain = encoded([](envelope&) {});
+  CHECK(plain.encoder_headers == plain.headers.size());
+  CHECK(nats.publish(plain) == errc::ok);
+  // Key, traceparent and headers come from the publisher and are checked.
+  CHECK(nats.publish(encoded([&](envelope& e) { e.key = injection; })) == errc::bad_message);
+  CHECK(nats.publish(encoded([&](envelope& e) { e.traceparent = injection; })) == errc::bad_message);
+  CHECK(nats.publish(encoded([&](envelope& e) { e.headers = {{"x-user", injection}}; })) == errc::bad_message);
+  CHECK(nats.publish(encoded([](envelope& e) { e.headers = {{"x user", "v"}}; })) == errc::bad_message);
+  // A publisher's header named like an encoder's one is not the encoder's: the
+  // encoder drops it, so its bytes are neither sent nor trusted.
+  auto spoof = encoded([&](envelope& e) {
+    e.headers = {{std::string{wire_header::type}, injection}, {std::string{wire_header::timestamp}, injection}};
+  });
+  CHECK(spoof.header(wire_header::type) == "core.count/v1");
+  for (const auto& [k, v] : spoof.headers) CHECK(v != injection);
+  CHECK(nats.publish(spoof) == errc::ok);
+  // Built by hand, the same names are the publisher's and are checked.
+  auto by_hand = make_wire("core.trust", "x");
+  by_hand.headers.emplace_back(wire_header::timestamp, injection);
+  CHECK(by_hand.encoder_headers == 0);
+  CHECK(nats.publish(by_hand) == errc::bad_message);
+  CHECK(nats.stats().rejected == 5);
 }
 
 namespace {

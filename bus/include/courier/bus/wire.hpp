@@ -41,6 +41,13 @@ struct wire_message {
   std::string reply_to;  ///< Empty unless the message is a request.
   std::vector<std::pair<std::string, std::string>> headers;
   std::string payload;  ///< Arbitrary bytes, as produced by the type's codec.
+  /// How many leading headers encode_wire wrote from values it formatted itself
+  /// (id, type tag, correlation and causation ids, timestamp, deadline, attempt):
+  /// their names are distinct and their bytes fit any broker's header syntax, so a
+  /// bridge need not check them. Every other header, the key and traceparent
+  /// included, comes from the publisher and is checked. 0 for a message built any
+  /// other way; whoever replaces, removes or reorders those headers resets it.
+  std::size_t encoder_headers = 0;
 
   /// The value of the first header called `name`, or an empty view.
   [[nodiscard]] std::string_view header(std::string_view name) const noexcept {
