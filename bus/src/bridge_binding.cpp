@@ -69,7 +69,7 @@ std::optional<errc> binding_state::make_room(const message_ptr& msg, std::unique
   return errc::timeout;
 }
 
-errc binding_state::enqueue(wire_message wire, const message_ptr& msg) {
+errc binding_state::enqueue(wire_message&& wire, const message_ptr& msg) {
   std::unique_lock lock{mutex};
   if (!draining) {
     // Nobody is handing messages on, so none wait (the buffer is only filled
@@ -93,7 +93,7 @@ errc binding_state::enqueue(wire_message wire, const message_ptr& msg) {
   return errc::ok;
 }
 
-void binding_state::hand_on(wire_message wire, const message_ptr& msg) {
+void binding_state::hand_on(wire_message&& wire, const message_ptr& msg) {
   const errc e = bridge->publish(std::move(wire));
   if (e == errc::ok) {
     counters.bump(counters.sent);
