@@ -66,7 +66,9 @@ void add_int(wire_message& out, std::string_view name, Int v) {
 }
 
 void write_headers(const envelope& env, std::string_view tag, const wire_time& t, wire_message& out) {
-  out.headers.reserve(6 + env.headers.size());
+  // At most 9 headers of the envelope's fields, its own headers, and the
+  // Courier-Origin a binding appends: the vector never grows after this.
+  out.headers.reserve(10 + env.headers.size());
   add_uuid(out, wire_header::id, env.id);
   add(out, wire_header::type, tag);
   // Omitted when it is the id: the decoder defaults it to the id.
