@@ -89,9 +89,6 @@ struct sub_state {
     sleepers.fetch_sub(1, std::memory_order_relaxed);
     return room;
   }
-  [[nodiscard]] std::size_t window() const noexcept {
-    return opts.policy == overflow::drop_oldest ? 1 : opts.capacity;
-  }
   void note_depth(std::size_t d) noexcept {
     auto m = max_depth.load(std::memory_order_relaxed);
     while (d > m && !max_depth.compare_exchange_weak(m, d, std::memory_order_relaxed)) {
@@ -228,6 +225,7 @@ struct bus_core {
     by_sub.fetch_add(1, std::memory_order_relaxed);
     (subject_of(m).*by_subject).fetch_add(1, std::memory_order_relaxed);
   }
+  /// drop_oldest: hands the oldest waiting message to the actor once its mailbox is empty.
   void pump(const std::shared_ptr<sub_state>& s);
 
   /// Adds `s` to the subscriptions and the router; errc::invalid_subject for a bad pattern.
@@ -284,7 +282,7 @@ void bus_core::pump(const std::shared_ptr<sub_state>& s) {
   message_ptr next;
   {
     std::lock_guard lock{s->mutex};
-    if (s->waiting.empty() || s->in_mailbox.load(std::memory_order_relaxed) >= s->window()) return;
+    if (s->waiting.empty() || s->in_mailbox.load(std::memory_order_relaxed) != 0) return;
     next = std::move(s->waiting.front());
     s->waiting.pop_front();
     s->in_mailbox.fetch_add(1, std::memory_order_relaxed);
@@ -321,7 +319,7 @@ errc bus_core::admit(const std::shared_ptr<sub_state>& s, const message_ptr& msg
     count_drop(s->dropped_oldest, &subject_counters::oldest, *s->waiting.front());
     s->waiting.pop_front();
   }
-  if (s->in_mailbox.load(std::memory_order_relaxed) < s->window() && s->waiting.empty()) {
+  if (s->in_mailbox.load(std::memory_order_relaxed) == 0 && s->waiting.empty()) {
     s->in_mailbox.fetch_add(1, std::memory_order_relaxed);
     s->note_depth(s->depth());
     lock.unlock();

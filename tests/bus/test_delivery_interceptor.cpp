@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "responders.hpp"
+
 namespace {
 
 struct note {
@@ -90,12 +92,11 @@ struct evens_pass final : courier::delivery_interceptor {
 
 TEST_CASE("a message the interceptor passes is delivered by the bus and reported, not intercepted",
           "[bus][intercept]") {
-  courier::manual_executor exec{{.seed = 3}};
-  courier::virtual_clock clk;
-  courier::virtual_timers timers{clk};
-  courier::system sys{{.exec = &exec, .timers = &timers}};
   auto watch = std::make_shared<evens_pass>();
-  courier::bus bus{sys, {.intercept = watch}};
+  courier::test::virtual_bus f{3, {.intercept = watch}};
+  auto& exec = f.exec;
+  auto& sys = f.sys;
+  auto& bus = f.bus;
   std::vector<int> wide, narrow;
   auto all = bus.subscribe<note>("a.*", sys.spawn<collector>(wide)).value();
   auto one = bus.subscribe<note>("a.x", sys.spawn<collector>(narrow),
