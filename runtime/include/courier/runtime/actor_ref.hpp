@@ -39,12 +39,18 @@ class actor_ref {
     static_assert(!std::is_same_v<T, message_ptr>, "use send_shared() for an existing message");
     if (cell_ == nullptr) return false;
     message* msg = make_message<T>(std::forward<M>(m)).detach();
-    return detail::enqueue(cell_, &msg->own_hook());
+    return detail::enqueue(cell_, msg->claim_hook());  // a new message's hook is free
   }
 
-  /// Sends an existing message; the payload is shared, not copied. @threadsafe
+  /// Sends an existing message; the payload is shared, not copied. The
+  /// first send of a message uses the hook built into it; later ones
+  /// allocate a mail_node. @threadsafe
   bool send_shared(const message_ptr& m) const {
     if (cell_ == nullptr || !m) return false;
+    if (mail_hook* h = m->claim_hook()) {
+      m->add_ref();  // the mailbox's reference, as a mail_node would hold
+      return detail::enqueue(cell_, h);
+    }
     return detail::enqueue(cell_, new mail_node(m.get()));
   }
 

@@ -60,20 +60,28 @@ class message : public detail::uses_courier_allocator {
       delete this;
   }
 
-  /// The hook for the first mailbox this message is pushed to.
-  mail_hook& own_hook() noexcept { return hook_; }
+  /// The hook built into the message, for the first mailbox it is pushed to.
+  [[nodiscard]] const mail_hook& own_hook() const noexcept { return hook_; }
+  /// Claims the built-in hook for one mailbox, once in the message's life:
+  /// nullptr when already claimed, and the push needs a mail_node. @threadsafe
+  mail_hook* claim_hook() noexcept {
+    message* unclaimed = nullptr;
+    // relaxed: the claim orders nothing; the mailbox push publishes the hook.
+    return std::atomic_ref{hook_.msg}.compare_exchange_strong(unclaimed, this, std::memory_order_relaxed) ? &hook_
+                                                                                                           : nullptr;
+  }
 
   /// Metadata attached by the bus, or nullptr for a plain message.
   [[nodiscard]] virtual const message_meta* meta() const noexcept { return nullptr; }
 
  protected:
-  explicit message(type_id t) noexcept : type_{t} { hook_.msg = this; }
+  explicit message(type_id t) noexcept : type_{t} {}
   virtual ~message() = default;
 
  private:
   mutable std::atomic<std::uint32_t> refs_{1};
   type_id type_;
-  mail_hook hook_;
+  mail_hook hook_;  // its msg is null until claimed
 };
 
 template <class T>
