@@ -44,8 +44,14 @@ struct sub_state {
   std::deque<message_ptr> waiting;
   std::atomic<std::size_t> in_mailbox{0};
   std::atomic<std::uint32_t> sleepers{0};
+  // Inbox dedupe runs in the subscriber's turn (tracked_node::accept()),
+  // off the publishing thread; `dedupe_mutex` guards the store.
   std::unique_ptr<dedupe_store> own_dedupe;
   dedupe_store* dedupe = nullptr;
+  std::mutex dedupe_mutex;
+  timer_service* timers = nullptr;
+  // Shared with the bus, so a message still queued when the bus is gone can be counted.
+  std::shared_ptr<subject_table> subjects;
 
   std::atomic<std::uint64_t> delivered{0}, duplicates{0}, dropped_newest{0}, dropped_oldest{0}, rejected{0},
       timed_out{0}, dead_lettered{0}, max_depth{0};
@@ -89,6 +95,34 @@ struct sub_state {
     sleepers.fetch_sub(1, std::memory_order_relaxed);
     return room;
   }
+  /// Whether the window is checked in the subscriber's turn, off the
+  /// publishing thread: when unbounded. A bounded subscription checks at
+  /// publish, so that a duplicate never takes a slot.
+  [[nodiscard]] bool screens_in_turn() const noexcept { return dedupe != nullptr && opts.capacity == 0; }
+  subject_counters& subject_of(const message& m) const { return subjects->at(envelope_of(m)->subject); }
+  /// Counts one message handed to this subscription, per subscription and per subject.
+  /// `tally`, when given, counts the subject's deliveries for the caller to add up once.
+  void count_delivered(const message& m, std::uint64_t* tally) {
+    delivered.fetch_add(1, std::memory_order_relaxed);
+    if (tally != nullptr) ++*tally;
+    else subject_of(m).delivered.fetch_add(1, std::memory_order_relaxed);
+  }
+  /// Counts one message turned away: `by_sub` and `by_subject` name the reason.
+  void count_drop(std::atomic<std::uint64_t>& by_sub, std::atomic<std::uint64_t> subject_counters::*by_subject,
+                  const message& m) {
+    by_sub.fetch_add(1, std::memory_order_relaxed);
+    (subject_of(m).*by_subject).fetch_add(1, std::memory_order_relaxed);
+  }
+  /// Whether `m`'s id is new to the window; counts a duplicate.
+  bool screen(const message& m) {
+    bool fresh;
+    {
+      std::lock_guard lock{dedupe_mutex};
+      fresh = dedupe->insert(envelope_of(m)->id, timers->now());
+    }
+    if (!fresh) count_drop(duplicates, &subject_counters::duplicates, m);
+    return fresh;
+  }
   void note_depth(std::size_t d) noexcept {
     auto m = max_depth.load(std::memory_order_relaxed);
     while (d > m && !max_depth.compare_exchange_weak(m, d, std::memory_order_relaxed)) {
@@ -97,10 +131,21 @@ struct sub_state {
 };
 
 /// Tells a bounded subscription that its actor is done with one message.
+/// With dedupe, also screens the message in the actor's turn.
 struct tracked_node final : mail_node {
-  tracked_node(message* m, std::shared_ptr<sub_state> s) noexcept : mail_node{m}, sub{std::move(s)} {}
+  tracked_node(message* m, std::shared_ptr<sub_state> s) noexcept : mail_node{m}, sub{std::move(s)} {
+    screens = sub->screens_in_turn();
+  }
+  bool accept() noexcept override {
+    screened = true;
+    if (!sub->screen(*msg)) return false;
+    sub->count_delivered(*msg, nullptr);
+    return true;
+  }
+  void prepare() noexcept override { sub->dedupe->prefetch(envelope_of(*msg)->id); }
   void done() noexcept override;
   std::shared_ptr<sub_state> sub;
+  bool screened = false;
 };
 
 /// Where one subject's messages go, as a publishing thread last resolved it:
@@ -128,11 +173,12 @@ struct route_cache {
 };
 
 struct bus_core {
-  explicit bus_core(system& s, bus_config c) : sys{s}, cfg{std::move(c)}, subjects{cfg.metrics_subjects} {}
+  explicit bus_core(system& s, bus_config c)
+      : sys{s}, cfg{std::move(c)}, subjects{std::make_shared<subject_table>(cfg.metrics_subjects)} {}
   system& sys;
   bus_config cfg;
   courier::router routes;
-  subject_table subjects;
+  std::shared_ptr<subject_table> subjects;
   mutable std::shared_mutex subs_mutex;
   std::unordered_map<sub_id, std::shared_ptr<sub_state>> subs;
   codec_registry codecs;
@@ -166,7 +212,7 @@ struct bus_core {
     if (!matched) return matched.error();
     auto fresh = std::make_shared<route>();
     fresh->subs = lookup(*matched.value());
-    fresh->counters = &subjects.at(subject);
+    fresh->counters = &subjects->at(subject);
     if (cache.entries.size() >= max_cached_routes) cache.clear();
     cache.last = &*cache.entries.emplace(subject, fresh).first;
     return route_ptr{std::move(fresh)};
@@ -212,18 +258,13 @@ struct bus_core {
   /// admit() for a subscription that claims_slots(): a free slot, or its overflow policy.
   errc admit_bounded(const std::shared_ptr<sub_state>& s, const message_ptr& msg, std::uint64_t* tally);
 
-  subject_counters& subject_of(const message& m) { return subjects.at(envelope_of(m)->subject); }
-  /// Counts one message handed to `s`'s mailbox, per subscription and per subject.
-  void count_delivered(sub_state& s, const message& m, std::uint64_t* tally) {
-    s.delivered.fetch_add(1, std::memory_order_relaxed);
-    if (tally != nullptr) ++*tally;
-    else subject_of(m).delivered.fetch_add(1, std::memory_order_relaxed);
-  }
-  /// Counts one message turned away from `s`: `by_sub` and `by_subject` name the reason.
-  void count_drop(std::atomic<std::uint64_t>& by_sub, std::atomic<std::uint64_t> subject_counters::*by_subject,
-                  const message& m) {
-    by_sub.fetch_add(1, std::memory_order_relaxed);
-    (subject_of(m).*by_subject).fetch_add(1, std::memory_order_relaxed);
+  /// Puts `msg` in `s`'s mailbox, through `node` when given (bounded), and
+  /// counts it; with dedupe the subscriber's turn counts it instead.
+  static void hand_over(const std::shared_ptr<sub_state>& s, const message_ptr& msg, std::uint64_t* tally) {
+    if (s->screens_in_turn()) return (void)s->target.send_node(new tracked_node(msg.get(), s));
+    s->count_delivered(*msg, tally);
+    if (s->opts.capacity == 0) s->target.send_shared(msg);
+    else s->target.send_node(new tracked_node(msg.get(), s));
   }
   /// drop_oldest: hands the oldest waiting message to the actor once its mailbox is empty.
   void pump(const std::shared_ptr<sub_state>& s);
@@ -270,6 +311,9 @@ subscription_metrics metrics_of(sub_state& s) {
 }
 
 void tracked_node::done() noexcept {
+  // Handed over but never screened: the actor stopped first and the runtime dead-lettered it.
+  if (screens && !screened) sub->count_delivered(*msg, nullptr);
+  if (sub->opts.capacity == 0) return;
   if (sub->claims_slots()) return sub->release_slot();
   {
     std::lock_guard lock{sub->mutex};
@@ -287,44 +331,33 @@ void bus_core::pump(const std::shared_ptr<sub_state>& s) {
     s->waiting.pop_front();
     s->in_mailbox.fetch_add(1, std::memory_order_relaxed);
   }
-  count_delivered(*s, *next, nullptr);
   // If the actor has stopped this dead-letters at once and its done() pumps
   // the next one: recursion bounded by the subscription's capacity.
-  s->target.send_node(new tracked_node(next.get(), s));
+  hand_over(s, next, nullptr);
 }
 
 errc bus_core::admit(const std::shared_ptr<sub_state>& s, const message_ptr& msg, std::uint64_t* tally) {
-  if (s->dedupe != nullptr) {
-    const uuid& id = envelope_of(*msg)->id;
-    s->dedupe->prefetch(id);  // overlaps the likely cache miss with taking the lock
-    std::lock_guard lock{s->mutex};
-    if (!s->dedupe->insert(id, sys.timers().now())) {
-      count_drop(s->duplicates, &subject_counters::duplicates, *msg);
-      return errc::ok;
-    }
-  }
   if (s->opts.capacity == 0) {
-    count_delivered(*s, *msg, tally);
-    s->target.send_shared(msg);
+    hand_over(s, msg, tally);
     return errc::ok;
   }
+  if (s->dedupe != nullptr && !s->screen(*msg)) return errc::ok;  // counted a duplicate
   if (s->claims_slots()) return admit_bounded(s, msg, tally);
   // drop_oldest: one message in the mailbox, the rest waiting where the oldest can still go.
   std::unique_lock lock{s->mutex};
   if (s->depth() >= s->opts.capacity) {
     if (s->waiting.empty()) {  // the only queued message is already in the mailbox
-      count_drop(s->dropped_oldest, &subject_counters::oldest, *msg);
+      s->count_drop(s->dropped_oldest, &subject_counters::oldest, *msg);
       return errc::ok;
     }
-    count_drop(s->dropped_oldest, &subject_counters::oldest, *s->waiting.front());
+    s->count_drop(s->dropped_oldest, &subject_counters::oldest, *s->waiting.front());
     s->waiting.pop_front();
   }
   if (s->in_mailbox.load(std::memory_order_relaxed) == 0 && s->waiting.empty()) {
     s->in_mailbox.fetch_add(1, std::memory_order_relaxed);
     s->note_depth(s->depth());
     lock.unlock();
-    count_delivered(*s, *msg, tally);
-    s->target.send_node(new tracked_node(msg.get(), s));
+    hand_over(s, msg, tally);
     return errc::ok;
   }
   s->waiting.push_back(msg);
@@ -337,24 +370,23 @@ errc bus_core::admit_bounded(const std::shared_ptr<sub_state>& s, const message_
   for (;;) {
     if (const std::size_t depth = s->claim_slot(); depth != 0) {
       s->note_depth(depth);
-      count_delivered(*s, *msg, tally);
-      s->target.send_node(new tracked_node(msg.get(), s));
+      hand_over(s, msg, tally);
       return errc::ok;
     }
     switch (s->opts.policy) {
       case overflow::block:
         if (!deadline) deadline = std::chrono::steady_clock::now() + s->opts.block_timeout;
         if (s->wait_for_slot(*deadline)) continue;
-        count_drop(s->timed_out, &subject_counters::timed_out, *msg);
+        s->count_drop(s->timed_out, &subject_counters::timed_out, *msg);
         return errc::timeout;
       case overflow::drop_newest:
-        count_drop(s->dropped_newest, &subject_counters::newest, *msg);
+        s->count_drop(s->dropped_newest, &subject_counters::newest, *msg);
         return errc::ok;
       case overflow::reject:
-        count_drop(s->rejected, &subject_counters::rejected, *msg);
+        s->count_drop(s->rejected, &subject_counters::rejected, *msg);
         return errc::mailbox_full;
       case overflow::dead_letter:
-        count_drop(s->dead_lettered, &subject_counters::dead_lettered, *msg);
+        s->count_drop(s->dead_lettered, &subject_counters::dead_lettered, *msg);
         dead_letter(msg, "overflow");
         return errc::ok;
       case overflow::drop_oldest:  // never claims slots
@@ -452,6 +484,8 @@ result<subscription> bus::subscribe_erased(std::string_view pattern, type_id typ
   s->responder = responder;
   s->owns_target = owns_target;
   s->core = core_.get();
+  s->timers = &sys_.timers();
+  s->subjects = core_->subjects;
   if (opts.dedupe) s->dedupe = opts.dedupe.get();
   else if (opts.dedupe_window > 0) {
     if (opts.dedupe_window <= flat_dedupe_store::max_window)
@@ -559,7 +593,7 @@ bus_metrics bus::metrics() const {
   m.requests = totals.requests;
   m.request_timeouts = totals.request_timeouts;
   m.late_replies = totals.late_replies;
-  m.subjects = core_->subjects.snapshot();
+  m.subjects = core_->subjects->snapshot();
   for (const auto& s : m.subjects) m.request_latency_ns.merge(s.request_latency_ns);
   std::vector<std::shared_ptr<detail::sub_state>> subs;
   {

@@ -217,6 +217,11 @@ void actor_cell::run() noexcept {
          !core_->stopping()) {
     mail_hook* h = pop();
     if (h == nullptr) break;
+    if (screened_out(h)) {
+      finish(h);
+      ++handled;
+      continue;
+    }
     turn_handled_ = handled;
     handle(h);
     ++handled;

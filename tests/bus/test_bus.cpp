@@ -132,10 +132,46 @@ TEST_CASE("dedupe forgets ids older than the window's age", "[bus]") {
                                    {.dedupe_window = 16, .dedupe_max_age = std::chrono::seconds{1}});
   auto id = courier::uuid::v7();
   (void)f.bus.publish("n", note{1}, {.id = id});
+  f.exec.run();  // an unbounded subscription checks the window in the subscriber's turn
   f.timers.advance(std::chrono::seconds{2});
   (void)f.bus.publish("n", note{1}, {.id = id});
   f.exec.run();
   CHECK(seen.size() == 2);
+  CHECK(sub.value().stats().duplicates == 0);
+}
+
+TEST_CASE("an unbounded subscription's window ages ids from the subscriber's turn", "[bus]") {
+  fixture f;
+  std::vector<int> seen;
+  auto sub = f.bus.subscribe<note>("n", f.sys.spawn<recorder>(seen),
+                                   {.dedupe_window = 16, .dedupe_max_age = std::chrono::seconds{1}});
+  auto id = courier::uuid::v7();
+  (void)f.bus.publish("n", note{1}, {.id = id});
+  f.timers.advance(std::chrono::seconds{2});
+  (void)f.bus.publish("n", note{1}, {.id = id});
+  CHECK(sub.value().stats().delivered == 0);  // nothing screened yet: both wait in the mailbox
+  f.exec.run();
+  // Both were screened at the same instant, so the second is a duplicate.
+  CHECK(seen == std::vector<int>{1});
+  CHECK(sub.value().stats().delivered == 1);
+  CHECK(sub.value().stats().duplicates == 1);
+}
+
+TEST_CASE("a bounded subscription's window ages ids from the publish", "[bus]") {
+  fixture f;
+  std::vector<int> seen;
+  auto sub = f.bus.subscribe<note>(
+      "n", f.sys.spawn<recorder>(seen),
+      {.capacity = 2, .policy = courier::overflow::reject, .dedupe_window = 16, .dedupe_max_age = std::chrono::seconds{1}});
+  auto id = courier::uuid::v7();
+  CHECK(f.bus.publish("n", note{1}, {.id = id}) == courier::errc::ok);
+  CHECK(f.bus.publish("n", note{1}, {.id = id}) == courier::errc::ok);  // a duplicate takes no slot
+  f.timers.advance(std::chrono::seconds{2});
+  CHECK(f.bus.publish("n", note{1}, {.id = id}) == courier::errc::ok);  // forgotten: takes the second slot
+  CHECK(f.bus.publish("n", note{2}) == courier::errc::mailbox_full);
+  CHECK(sub.value().stats().duplicates == 1);
+  f.exec.run();
+  CHECK(seen == std::vector<int>{1, 1});
 }
 
 TEST_CASE("a keyed queue group sends one key to one member, in order", "[bus]") {

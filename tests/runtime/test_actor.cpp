@@ -153,7 +153,10 @@ TEST_CASE("a handler that throws dead-letters its message as failed and stops on
   auto bystander = sys.spawn<scribe>(&other);
   CHECK(ref.send(note{1}));
   CHECK(ref.send(boom{}));
-  CHECK(ref.send(note{2}));
+  // On the pool the actor may already have failed and stopped: then send()
+  // refuses the note at once. Queued or refused, it is dead-lettered as stopped.
+  const bool queued = ref.send(note{2});
+  CHECK((queued || workers != 0));
   CHECK(bystander.send(note{5}));
   manual.run();
   REQUIRE(sys.await_idle(in(30s)));

@@ -32,6 +32,7 @@ struct subscribe_options {
   overflow policy = overflow::block;
   duration block_timeout = std::chrono::milliseconds{100};
   /// Remember this many message ids and drop repeats; 0 turns dedupe off.
+  /// Checked in the subscriber's turn when unbounded, at publish when bounded.
   std::size_t dedupe_window = 0;
   duration dedupe_max_age = std::chrono::minutes{10};
   /// A custom dedupe store (takes precedence over dedupe_window).
@@ -50,8 +51,9 @@ struct publish_options {
 
 /// Per-subscription counters. Once the subscription's queue is empty, every
 /// message it matched is in exactly one of delivered (handed to the
-/// subscriber's mailbox), duplicates, dropped, rejected, timed_out and
-/// dead_lettered.
+/// subscriber's mailbox; with an unbounded dedupe window, let through by the
+/// window in the subscriber's turn), duplicates, dropped, rejected,
+/// timed_out and dead_lettered.
 struct subscription_stats {
   std::uint64_t delivered = 0;
   std::uint64_t duplicates = 0;

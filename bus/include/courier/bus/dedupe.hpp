@@ -9,14 +9,16 @@
 namespace courier {
 
 /// Remembers message ids a subscription has seen. Implement it to keep the
-/// window somewhere durable; the bus calls it under the subscription's lock.
+/// window somewhere durable; the bus calls insert() under a lock of the
+/// subscription's, so a store shared by subscriptions must lock for itself.
 class dedupe_store {
  public:
   virtual ~dedupe_store() = default;
   /// Records `id` seen at `now`; false if it is already in the window.
   virtual bool insert(const uuid& id, time_point now) = 0;
-  /// A hint that insert(id, ...) follows: the bus calls it before it takes
-  /// the lock, so a store can start fetching what the insert will read.
+  /// A hint that insert(id, ...) follows soon: an unbounded subscription's
+  /// turn calls it for the next message in the mailbox before it inserts the
+  /// current one, so a store can start fetching what that insert will read.
   /// @threadsafe
   virtual void prefetch(const uuid& /*id*/) const noexcept {}
   [[nodiscard]] virtual std::size_t size() const = 0;

@@ -108,10 +108,19 @@ struct mail_node : mail_hook, detail::uses_courier_allocator {
     m->add_ref();
     msg = m;
   }
-  /// Called once the receiver handled or dead-lettered the message; the
-  /// node's reference to it has already been handed on or released.
+  /// Asked in the receiver's turn, just before its handler would run, when
+  /// `screens` is set: false discards the message unhandled. Lets a sender
+  /// move per-message work (the bus's inbox dedupe) onto the receiver.
+  virtual bool accept() noexcept { return true; }
+  /// Called when this node is next in line after a screening node whose
+  /// accept() is about to run: a hint to start fetching what its own accept() reads.
+  virtual void prepare() noexcept {}
+  /// Called once the receiver handled, discarded or dead-lettered the
+  /// message; the node's reference to it has already been handed on or released.
   virtual void done() noexcept {}
   virtual ~mail_node() = default;
+
+  bool screens = false;  ///< Whether the receiver asks accept() first.
 };
 
 /// A counted reference to a message.

@@ -32,6 +32,10 @@ class mpsc_queue {
     prev->next.store(node, std::memory_order_release);
   }
 
+  /// The node the next pop() returns, if it is already known; nullptr
+  /// otherwise. @pre only the single consumer calls it.
+  [[nodiscard]] mpsc_hook* peek() const noexcept { return front_ == &stub_ ? nullptr : front_; }
+
   /// Removes the oldest node, or returns nullptr if none is fully linked yet.
   /// @pre only the single consumer calls pop() and empty().
   mpsc_hook* pop() noexcept {

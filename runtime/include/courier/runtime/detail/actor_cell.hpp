@@ -187,6 +187,18 @@ class actor_cell : public runnable, public uses_courier_allocator {
   void retire(mail_node* n) noexcept;
   void fail(mail_hook* h, std::string what) noexcept;
   mail_hook* pop() noexcept;
+  /// Whether `h` is a screening mail_node that refuses its message. Inline:
+  /// most mail is the message's own hook or a node that does not screen.
+  bool screened_out(mail_hook* h) noexcept {
+    if (!screens(h)) return false;
+    // The next message's screening likely misses the cache too: start it now.
+    if (auto* next = static_cast<mail_hook*>(mailbox_.peek()); next != nullptr && screens(next))
+      static_cast<mail_node*>(next)->prepare();
+    return !static_cast<mail_node*>(h)->accept();
+  }
+  static bool screens(mail_hook* h) noexcept {
+    return h != &h->msg->own_hook() && static_cast<mail_node*>(h)->screens;
+  }
   task_state& tasks();
   /// Keeps `h` with the coroutine its handler just started, if it started
   /// one and suspended; false otherwise. Inline: most actors have no tasks.
