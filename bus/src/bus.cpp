@@ -138,11 +138,11 @@ struct tracked_node final : mail_node {
   }
   bool accept() noexcept override {
     screened = true;
-    if (!sub->screen(*msg)) return false;
-    sub->count_delivered(*msg, nullptr);
+    if (!sub->screen(*msg())) return false;
+    sub->count_delivered(*msg(), nullptr);
     return true;
   }
-  void prepare() noexcept override { sub->dedupe->prefetch(envelope_of(*msg)->id); }
+  void prepare() noexcept override { sub->dedupe->prefetch(envelope_of(*msg())->id); }
   void done() noexcept override;
   std::shared_ptr<sub_state> sub;
   bool screened = false;
@@ -312,7 +312,7 @@ subscription_metrics metrics_of(sub_state& s) {
 
 void tracked_node::done() noexcept {
   // Handed over but never screened: the actor stopped first and the runtime dead-lettered it.
-  if (screens && !screened) sub->count_delivered(*msg, nullptr);
+  if (screens && !screened) sub->count_delivered(*msg(), nullptr);
   if (sub->opts.capacity == 0) return;
   if (sub->claims_slots()) return sub->release_slot();
   {

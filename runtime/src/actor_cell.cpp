@@ -65,20 +65,20 @@ mail_hook* actor_cell::pop() noexcept {
 }
 
 message_ptr actor_cell::take(mail_hook* h) noexcept {
-  message* m = h->msg;
-  if (h != &m->own_hook()) retire(static_cast<mail_node*>(h));  // its reference moves to us
+  message* m = h->msg();
+  if (h != &m->own_hook()) retire(static_cast<mail_node&>(*h));  // its reference moves to us
   return message_ptr::adopt(m);
 }
 
 void actor_cell::finish(mail_hook* h) noexcept {
-  message* m = h->msg;
-  if (h != &m->own_hook()) retire(static_cast<mail_node*>(h));
+  message* m = h->msg();
+  if (h != &m->own_hook()) retire(static_cast<mail_node&>(*h));
   m->release();
 }
 
-void actor_cell::retire(mail_node* n) noexcept {
-  n->done();
-  delete n;
+void actor_cell::retire(mail_node& n) noexcept {
+  n.done();
+  delete &n;
 }
 
 bool actor_cell::enqueue(mail_hook* h) noexcept {
@@ -142,7 +142,7 @@ void actor_cell::invoke_handler(mail_hook* h, Fn&& fn) noexcept {
   std::string error;
   bool threw = false;
   {
-    current_message_scope scope{h->msg};
+    current_message_scope scope{h->msg()};
     const handler_timer timer{core_->metrics(), counters_};
     try {
       fn();
@@ -161,7 +161,7 @@ void actor_cell::invoke_handler(mail_hook* h, Fn&& fn) noexcept {
 }
 
 void actor_cell::dispatch(mail_hook* h) noexcept {
-  const message& m = *h->msg;
+  const message& m = *h->msg();
   const handler_fn f = table_->find(m.type());
   if (f == nullptr) {
     core_->dead_letter(take(h), this, dead_letter_reason::unhandled);
@@ -171,7 +171,7 @@ void actor_cell::dispatch(mail_hook* h) noexcept {
 }
 
 void actor_cell::handle(mail_hook* h) noexcept {
-  if (lifecycle_.load(std::memory_order_relaxed) != nullptr && h->msg->type() == type_id_of<idle_timeout>())
+  if (lifecycle_.load(std::memory_order_relaxed) != nullptr && h->msg()->type() == type_id_of<idle_timeout>())
     handle_idle(h);
   else
     dispatch(h);
@@ -179,7 +179,7 @@ void actor_cell::handle(mail_hook* h) noexcept {
 
 void actor_cell::handle_idle(mail_hook* h) noexcept {
   std::function<void()> on_idle;  // set when the timeout has a callback instead of a handler
-  if (!accept_idle(*h->msg, on_idle))
+  if (!accept_idle(*h->msg(), on_idle))
     finish(h);  // a timeout superseded since it was sent
   else if (on_idle)
     invoke_handler(h, on_idle);
@@ -188,7 +188,7 @@ void actor_cell::handle_idle(mail_hook* h) noexcept {
 }
 
 void actor_cell::fail(mail_hook* h, std::string what) noexcept {
-  if (const message_meta* meta = h->msg->meta(); meta != nullptr && meta->replies != nullptr)
+  if (const message_meta* meta = h->msg()->meta(); meta != nullptr && meta->replies != nullptr)
     meta->replies->fail(what.c_str());
   core_->dead_letter(take(h), this, dead_letter_reason::failed);
   supervise_failure(std::move(what));  // outside the handler's scope: a restart builds afresh

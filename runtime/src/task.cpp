@@ -117,7 +117,7 @@ void actor_cell::resume_woken() noexcept {
 void actor_cell::resume_task(task_frame f) noexcept {
   f.promise->waiting_for_ = 0;
   {
-    current_message_scope scope{f.promise->hook_->msg};
+    current_message_scope scope{f.promise->hook_->msg()};
     f.co.resume();
   }
   if (!f.co.done() && f.promise->waiting_for_ == 0)
@@ -135,7 +135,7 @@ void actor_cell::end_task(task_frame f, std::exception_ptr error) noexcept {
   message_ptr value = std::move(f.promise->reply_);
   f.co.destroy();
   if (error) return fail(h, describe(error));  // supervision may restart: other frames are dropped
-  reply_with(*h->msg, std::move(value));
+  reply_with(*h->msg(), std::move(value));
   finish(h);
 }
 

@@ -39,7 +39,7 @@ class actor_ref {
     static_assert(!std::is_same_v<T, message_ptr>, "use send_shared() for an existing message");
     if (cell_ == nullptr) return false;
     message* msg = make_message<T>(std::forward<M>(m)).detach();
-    return detail::enqueue(cell_, msg->claim_hook());  // a new message's hook is free
+    return detail::enqueue(cell_, msg->claim_new_hook());
   }
 
   /// Sends an existing message; the payload is shared, not copied. The
@@ -58,7 +58,7 @@ class actor_ref {
   /// know when the receiver is done). Takes ownership of `n`. @threadsafe
   bool send_node(mail_node* n) const {
     if (cell_ != nullptr) return detail::enqueue(cell_, n);
-    message_ptr m = message_ptr::adopt(n->msg);
+    message_ptr m = message_ptr::adopt(n->msg());
     n->done();
     delete n;
     return false;

@@ -35,7 +35,11 @@ struct message_meta {
 /// A message's place in one mailbox. Every message embeds one hook for its
 /// first receiver; a fan-out to more receivers allocates a mail_node each.
 struct mail_hook : mpsc_hook {
-  message* msg = nullptr;
+  [[nodiscard]] message* msg() const noexcept { return msg_.load(std::memory_order_relaxed); }
+  // Atomic because a message's built-in hook is claimed with a CAS on it
+  // while another receiver may read it; relaxed, because the mailbox push
+  // and pop order everything else.
+  std::atomic<message*> msg_{nullptr};
 };
 
 /// An immutable, reference-counted payload. Handlers receive `const T&`, so
@@ -62,13 +66,17 @@ class message : public detail::uses_courier_allocator {
 
   /// The hook built into the message, for the first mailbox it is pushed to.
   [[nodiscard]] const mail_hook& own_hook() const noexcept { return hook_; }
+  /// Claims the built-in hook of a message nobody else holds yet.
+  mail_hook* claim_new_hook() noexcept {
+    hook_.msg_.store(this, std::memory_order_relaxed);
+    return &hook_;
+  }
   /// Claims the built-in hook for one mailbox, once in the message's life:
   /// nullptr when already claimed, and the push needs a mail_node. @threadsafe
   mail_hook* claim_hook() noexcept {
     message* unclaimed = nullptr;
     // relaxed: the claim orders nothing; the mailbox push publishes the hook.
-    return std::atomic_ref{hook_.msg}.compare_exchange_strong(unclaimed, this, std::memory_order_relaxed) ? &hook_
-                                                                                                           : nullptr;
+    return hook_.msg_.compare_exchange_strong(unclaimed, this, std::memory_order_relaxed) ? &hook_ : nullptr;
   }
 
   /// Metadata attached by the bus, or nullptr for a plain message.
@@ -106,7 +114,7 @@ const T& message::as() const noexcept {
 struct mail_node : mail_hook, detail::uses_courier_allocator {
   explicit mail_node(message* m) noexcept {
     m->add_ref();
-    msg = m;
+    msg_.store(m, std::memory_order_relaxed);
   }
   /// Asked in the receiver's turn, just before its handler would run, when
   /// `screens` is set: false discards the message unhandled. Lets a sender

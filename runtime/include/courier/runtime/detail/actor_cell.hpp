@@ -184,7 +184,7 @@ class actor_cell : public runnable, public uses_courier_allocator {
   void end_turn(bool used_whole_turn) noexcept;
   void finish(mail_hook* h) noexcept;
   message_ptr take(mail_hook* h) noexcept;
-  void retire(mail_node* n) noexcept;
+  void retire(mail_node& n) noexcept;
   void fail(mail_hook* h, std::string what) noexcept;
   mail_hook* pop() noexcept;
   /// Whether `h` is a screening mail_node that refuses its message. Inline:
@@ -197,7 +197,7 @@ class actor_cell : public runnable, public uses_courier_allocator {
     return !static_cast<mail_node*>(h)->accept();
   }
   static bool screens(mail_hook* h) noexcept {
-    return h != &h->msg->own_hook() && static_cast<mail_node*>(h)->screens;
+    return h != &h->msg()->own_hook() && static_cast<mail_node*>(h)->screens;
   }
   task_state& tasks();
   /// Keeps `h` with the coroutine its handler just started, if it started
