@@ -3,6 +3,7 @@
 #include <array>
 #include <charconv>
 #include <chrono>
+#include <cstring>
 #include <tuple>
 #include <utility>
 
@@ -32,6 +33,46 @@ void add(wire_message& out, std::string_view name, std::string_view value) {
   out.headers.emplace_back(std::piecewise_construct, std::forward_as_tuple(name), std::forward_as_tuple(value));
 }
 
+/// "00" to "99": decimal digits are written two at a time.
+constexpr std::array<char, 200> digit_pairs = [] {
+  std::array<char, 200> pairs{};
+  for (std::size_t n = 0; n < 100; ++n) {
+    pairs[2 * n] = static_cast<char>('0' + n / 10);
+    pairs[2 * n + 1] = static_cast<char>('0' + n % 10);
+  }
+  return pairs;
+}();
+
+constexpr std::uint64_t ten_to_the_8 = 100'000'000;
+
+void put_pair(char* at, std::uint32_t n) noexcept { std::memcpy(at, &digit_pairs[2 * n], 2); }
+
+/// Writes `v` < 10^8 as exactly eight digits, leading zeros included.
+void put_eight(char* at, std::uint32_t v) noexcept {
+  const std::uint32_t high = v / 10'000;
+  const std::uint32_t low = v % 10'000;
+  put_pair(at, high / 100);
+  put_pair(at + 2, high % 100);
+  put_pair(at + 4, low / 100);
+  put_pair(at + 6, low % 100);
+}
+
+/// The number of decimal digits of `v` < 10^8.
+int digits_below_10_to_the_8(std::uint32_t v) noexcept {
+  return 1 + int{v >= 10} + int{v >= 100} + int{v >= 1'000} + int{v >= 10'000} + int{v >= 100'000} +
+         int{v >= 1'000'000} + int{v >= 10'000'000};
+}
+
+/// Writes `v` < 10^8 without leading zeros; returns one past the last digit.
+char* put_leading(char* at, std::uint32_t v) noexcept {
+  char* end = at + digits_below_10_to_the_8(v);
+  char* p = end;
+  for (; v >= 100; v /= 100) put_pair(p -= 2, v % 100);
+  if (v >= 10) put_pair(p - 2, v);
+  else p[-1] = static_cast<char>('0' + v);
+  return end;
+}
+
 /// The two hex digits of every byte value, so a uuid is written a byte at a time.
 constexpr std::array<char, 512> hex_pairs = [] {
   constexpr char digits[] = "0123456789abcdef";
@@ -58,10 +99,9 @@ void add_uuid(wire_message& out, std::string_view name, const uuid& u) {
   add(out, name, {text.data(), text.size()});
 }
 
-template <class Int>
-void add_int(wire_message& out, std::string_view name, Int v) {
-  std::array<char, 24> text;
-  const auto end = std::to_chars(text.data(), text.data() + text.size(), v).ptr;
+void add_int(wire_message& out, std::string_view name, std::int64_t v) {
+  std::array<char, max_decimal_chars> text;
+  const char* end = write_decimal(v, text.data());
   add(out, name, {text.data(), static_cast<std::size_t>(end - text.data())});
 }
 
@@ -107,6 +147,29 @@ bool read_headers(const wire_message& in, const wire_time& t, envelope& env) {
 }
 
 }  // namespace
+
+char* write_decimal(std::int64_t v, char* out) noexcept {
+  // The magnitude in unsigned arithmetic, where -INT64_MIN is defined.
+  std::uint64_t u = static_cast<std::uint64_t>(v);
+  if (v < 0) {
+    *out++ = '-';
+    u = 0 - u;
+  }
+  // Groups of eight digits: a Unix time in nanoseconds is a leading group of
+  // two and two full groups, three divisions instead of to_chars's nine.
+  if (u < ten_to_the_8) return put_leading(out, static_cast<std::uint32_t>(u));
+  const auto low = static_cast<std::uint32_t>(u % ten_to_the_8);
+  u /= ten_to_the_8;
+  if (u < ten_to_the_8) {
+    out = put_leading(out, static_cast<std::uint32_t>(u));
+  } else {
+    out = put_leading(out, static_cast<std::uint32_t>(u / ten_to_the_8));
+    put_eight(out, static_cast<std::uint32_t>(u % ten_to_the_8));
+    out += 8;
+  }
+  put_eight(out, low);
+  return out + 8;
+}
 
 wire_time wire_time::now(const clock& c) noexcept {
   auto unix_now = std::chrono::system_clock::now().time_since_epoch();

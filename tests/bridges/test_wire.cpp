@@ -1,5 +1,13 @@
 #include <catch2/catch.hpp>
 
+#include <array>
+#include <charconv>
+#include <cstdint>
+#include <limits>
+#include <random>
+#include <string_view>
+#include <vector>
+
 #include <courier/courier.hpp>
 #include <courier/bus/json_codec.hpp>
 
@@ -149,6 +157,39 @@ TEST_CASE("a bus message becomes headers and JSON bytes, and decodes back to the
   CHECK(e.type_name == "orders.placed");
   CHECK(e.schema_version == 3);
   CHECK(e.headers == std::vector<std::pair<std::string, std::string>>{{"tenant", "acme"}});
+}
+
+TEST_CASE("integer headers are written with the bytes std::to_chars writes", "[bridges][wire]") {
+  auto same_as_to_chars = [](std::int64_t v) {
+    std::array<char, max_decimal_chars> expected{};
+    std::array<char, max_decimal_chars> got{};
+    const char* expected_end = std::to_chars(expected.data(), expected.data() + expected.size(), v).ptr;
+    const char* got_end = write_decimal(v, got.data());
+    return std::string_view(expected.data(), static_cast<std::size_t>(expected_end - expected.data())) ==
+           std::string_view(got.data(), static_cast<std::size_t>(got_end - got.data()));
+  };
+  std::vector<std::int64_t> edges{0, std::numeric_limits<std::int64_t>::min(), std::numeric_limits<std::int64_t>::max(),
+                                  std::numeric_limits<std::int64_t>::min() + 1, 1'700'000'000'000'000'000};
+  // Every power of ten and its neighbours, both signs: where the digit count and the groups change.
+  for (std::int64_t p = 1; p <= std::numeric_limits<std::int64_t>::max() / 10; p *= 10)
+    for (std::int64_t near : {p - 1, p, p + 1, 10 * p - 1, 10 * p, 10 * p + 1})
+      for (std::int64_t v : {near, -near}) edges.push_back(v);
+  for (std::int64_t v : edges) {
+    INFO(v);
+    CHECK(same_as_to_chars(v));
+  }
+  std::size_t mismatches = 0;
+  for (std::int64_t v = -200'000; v <= 200'000; ++v) mismatches += same_as_to_chars(v) ? 0 : 1;
+  // Every magnitude: a random value of each bit length, many times.
+  const auto seed = std::random_device{}();
+  INFO("seed " << seed);
+  std::mt19937_64 random{seed};
+  for (int round = 0; round < 20'000; ++round)
+    for (int bits = 1; bits <= 64; ++bits) {
+      const std::uint64_t mask = bits == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << bits) - 1;
+      mismatches += same_as_to_chars(static_cast<std::int64_t>(random() & mask)) ? 0 : 1;
+    }
+  CHECK(mismatches == 0);
 }
 
 TEST_CASE("decoding names why it refused a wire message", "[bridges][wire]") {

@@ -4,6 +4,7 @@
 // Courier-* headers, the payload goes through the type's registered codec.
 // docs/bridges.md specifies every header.
 
+#include <cstddef>
 #include <cstdint>
 
 #include "courier/bus/codec.hpp"
@@ -36,6 +37,14 @@ struct wire_time {
 /// (for a reply, which a handler returns without one).
 [[nodiscard]] errc encode_wire(const message& m, const envelope& env, const codec_registry& codecs,
                                const wire_time& t, wire_message& out) noexcept;
+
+/// The most bytes write_decimal writes: a sign and 19 digits.
+inline constexpr std::size_t max_decimal_chars = 20;
+
+/// Writes `v` in decimal to `out`, the bytes std::to_chars writes (the integer
+/// headers' format), and returns one past the last. @pre `out` has room for
+/// max_decimal_chars. @threadsafe
+char* write_decimal(std::int64_t v, char* out) noexcept;
 
 /// Builds a bus message from an untrusted wire message. Checks, in order: limits
 /// (too_large), subjects (invalid_subject), Courier-* header values (bad_message),
