@@ -72,10 +72,11 @@ struct binding_state : std::enable_shared_from_this<binding_state> {
   void on_inbound(wire_message msg, settle_fn ack);
 
  private:
-  errc enqueue(wire_message&& wire, const message_ptr& msg);
+  /// Hands `wire` to the bridge, or buffers it (taking its buffers) while another thread drains.
+  errc enqueue(wire_message& wire, const message_ptr& msg);
   std::optional<errc> make_room(const message_ptr& msg, std::unique_lock<std::mutex>& lock);
   /// Publishes one message on the bridge; a failure dead-letters `msg`.
-  void hand_on(wire_message&& wire, const message_ptr& msg);
+  void hand_on(const wire_message& wire, const message_ptr& msg);
   /// Hands on the buffered messages in order, then clears `draining`. @pre this thread set `draining`
   void drain();
   void reject_inbound(const wire_message& msg, errc reason, const settle_fn& ack);

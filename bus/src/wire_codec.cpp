@@ -29,9 +29,58 @@ bool reserved(std::string_view name) noexcept {
   return name.starts_with(wire_header::reserved_prefix) || name == wire_header::traceparent;
 }
 
-void add(wire_message& out, std::string_view name, std::string_view value) {
-  out.headers.emplace_back(std::piecewise_construct, std::forward_as_tuple(name), std::forward_as_tuple(value));
+/// Copies `from` over `to`. In the steady state the length is the one `to`
+/// had (the same header names, fixed-width values), and the copy is all
+/// there is: no reallocation, no aliasing checks. @pre `from` is not in `to`
+void overwrite(std::string& to, std::string_view from) {
+  const std::size_t n = from.size();
+  if (to.size() != n) to.resize(n);
+  char* dst = to.data();
+  const char* src = from.data();
+  // Most names and values are 8 to 32 bytes: two or four overlapping word
+  // moves, where a call to memcpy costs several times as much.
+  const auto word = [&](std::size_t at) {
+    std::uint64_t w;
+    std::memcpy(&w, src + at, sizeof w);
+    std::memcpy(dst + at, &w, sizeof w);
+  };
+  if (n >= 8 && n <= 16) {
+    word(0);
+    word(n - 8);
+  } else if (n > 16 && n <= 32) {
+    word(0);
+    word(8);
+    word(n - 16);
+    word(n - 8);
+  } else if (n != 0) {
+    std::memcpy(dst, src, n);
+  }
 }
+
+/// Writes headers over the ones `out` already holds, reusing their strings: a
+/// binding encodes every message of a thread into the same wire_message, so in
+/// the steady state a header costs a copy into a buffer it had last time.
+class header_writer {
+ public:
+  explicit header_writer(wire_message& out) noexcept : headers_{out.headers} {}
+
+  void add(std::string_view name, std::string_view value) {
+    if (used_ < headers_.size()) {
+      overwrite(headers_[used_].first, name);
+      overwrite(headers_[used_].second, value);
+    } else {
+      headers_.emplace_back(std::piecewise_construct, std::forward_as_tuple(name), std::forward_as_tuple(value));
+    }
+    ++used_;
+  }
+  /// Drops the headers left over from the message encoded before.
+  void finish() { headers_.erase(headers_.begin() + static_cast<std::ptrdiff_t>(used_), headers_.end()); }
+  [[nodiscard]] std::size_t count() const noexcept { return used_; }
+
+ private:
+  std::vector<std::pair<std::string, std::string>>& headers_;
+  std::size_t used_ = 0;
+};
 
 /// "00" to "99": decimal digits are written two at a time.
 constexpr std::array<char, 200> digit_pairs = [] {
@@ -86,7 +135,7 @@ constexpr std::array<char, 512> hex_pairs = [] {
 
 /// The canonical 8-4-4-4-12 form, written directly: uuid::to_string goes through
 /// fmt, which cost more than the rest of the encoding on every publish.
-void add_uuid(wire_message& out, std::string_view name, const uuid& u) {
+void add_uuid(header_writer& out, std::string_view name, const uuid& u) {
   std::array<char, 36> text;
   std::size_t at = 0;
   for (int byte = 0; byte < 16; ++byte) {
@@ -96,35 +145,40 @@ void add_uuid(wire_message& out, std::string_view name, const uuid& u) {
     text[at++] = hex_pairs[2 * value];
     text[at++] = hex_pairs[2 * value + 1];
   }
-  add(out, name, {text.data(), text.size()});
+  out.add(name, {text.data(), text.size()});
 }
 
-void add_int(wire_message& out, std::string_view name, std::int64_t v) {
+void add_int(header_writer& out, std::string_view name, std::int64_t v) {
   std::array<char, max_decimal_chars> text;
   const char* end = write_decimal(v, text.data());
-  add(out, name, {text.data(), static_cast<std::size_t>(end - text.data())});
+  out.add(name, {text.data(), static_cast<std::size_t>(end - text.data())});
 }
 
-void write_headers(const envelope& env, std::string_view tag, const wire_time& t, wire_message& out) {
+void write_headers(const envelope& env, std::string_view tag, const wire_time& t, std::string_view origin,
+                   wire_message& out) {
   // At most 9 headers of the envelope's fields, its own headers, and the
   // Courier-Origin a binding appends: the vector never grows after this.
   out.headers.reserve(10 + env.headers.size());
-  add_uuid(out, wire_header::id, env.id);
-  add(out, wire_header::type, tag);
+  header_writer w{out};
+  add_uuid(w, wire_header::id, env.id);
+  w.add(wire_header::type, tag);
   // Omitted when it is the id: the decoder defaults it to the id.
   if (!env.correlation_id.nil() && env.correlation_id != env.id)
-    add_uuid(out, wire_header::correlation_id, env.correlation_id);
-  if (!env.causation_id.nil()) add_uuid(out, wire_header::causation_id, env.causation_id);
-  add_int(out, wire_header::timestamp, t.to_unix(env.timestamp));
-  if (env.deadline) add_int(out, wire_header::deadline, t.to_unix(*env.deadline));
-  add_int(out, wire_header::attempt, env.attempt);
-  // Everything above was formatted here from ids, numbers and the registered type
-  // name; everything below comes from the publisher and is the bridge's to check.
-  out.encoder_headers = out.headers.size();
-  if (!env.traceparent.empty()) add(out, wire_header::traceparent, env.traceparent);
-  if (!env.key.empty()) add(out, wire_header::key, env.key);
+    add_uuid(w, wire_header::correlation_id, env.correlation_id);
+  if (!env.causation_id.nil()) add_uuid(w, wire_header::causation_id, env.causation_id);
+  add_int(w, wire_header::timestamp, t.to_unix(env.timestamp));
+  if (env.deadline) add_int(w, wire_header::deadline, t.to_unix(*env.deadline));
+  add_int(w, wire_header::attempt, env.attempt);
+  if (!origin.empty()) w.add(wire_header::origin, origin);
+  // Everything above was formatted here from ids, numbers, the registered type
+  // name and the binding's own id; everything below comes from the publisher and
+  // is the bridge's to check.
+  out.encoder_headers = w.count();
+  if (!env.traceparent.empty()) w.add(wire_header::traceparent, env.traceparent);
+  if (!env.key.empty()) w.add(wire_header::key, env.key);
   for (const auto& [k, v] : env.headers)
-    if (!reserved(k)) out.headers.emplace_back(k, v);
+    if (!reserved(k)) w.add(k, v);
+  w.finish();
 }
 
 /// Reads the Courier-* headers into `env`; false on a malformed value.
@@ -198,21 +252,21 @@ bool parse_uuid(std::string_view text, uuid& out) noexcept {
   return true;
 }
 
-errc encode_wire(const message& m, const codec_registry& codecs, const wire_time& t, wire_message& out) noexcept {
+errc encode_wire(const message& m, const codec_registry& codecs, const wire_time& t, wire_message& out,
+                 std::string_view origin) noexcept {
   const envelope* env = envelope_of(m);
-  return env == nullptr ? errc::unknown_type : encode_wire(m, *env, codecs, t, out);
+  return env == nullptr ? errc::unknown_type : encode_wire(m, *env, codecs, t, out, origin);
 }
 
 errc encode_wire(const message& m, const envelope& env, const codec_registry& codecs, const wire_time& t,
-                 wire_message& out) noexcept {
+                 wire_message& out, std::string_view origin) noexcept {
   const codec_entry* entry = codecs.find(m.type());
   if (entry == nullptr) return errc::unknown_type;
   try {
-    out.subject = env.subject;
-    out.reply_to = env.reply_to;
-    out.headers.clear();
+    overwrite(out.subject, env.subject);
+    overwrite(out.reply_to, env.reply_to);
     out.encoder_headers = 0;
-    write_headers(env, entry->tag, t, out);
+    write_headers(env, entry->tag, t, origin, out);
     out.payload.clear();
     return entry->impl->encode(m, out.payload);
   } catch (...) {

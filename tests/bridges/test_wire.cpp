@@ -192,6 +192,70 @@ TEST_CASE("integer headers are written with the bytes std::to_chars writes", "[b
   CHECK(mismatches == 0);
 }
 
+TEST_CASE("uuid headers are written as uuid::to_string writes them", "[bridges][wire]") {
+  codec_registry r;
+  REQUIRE(r.add<int>("ints", 1, courier::test::int_codec{}) == errc::ok);
+  const auto seed = std::random_device{}();
+  INFO("seed " << seed);
+  std::mt19937_64 random{seed};
+  std::vector<uuid> ids{uuid{0, 1}, uuid{~std::uint64_t{0}, ~std::uint64_t{0}},
+                        uuid{0x0123456789abcdef, 0xfedcba9876543210}, uuid{0xa0a0a0a0a0a0a0a0, 0x0909090909090909}};
+  for (int i = 0; i < 10'000; ++i) ids.push_back(uuid{random(), random()});
+  ids.push_back(uuid::v7());
+  wire_message w;
+  std::size_t mismatches = 0;
+  for (const uuid& id : ids) {
+    envelope env;
+    env.id = id;
+    env.causation_id = id;
+    env.subject = "ints.x";
+    REQUIRE(encode_wire(*message_ptr::adopt(new bus_message<int>(env, 1)), r, wire_time{}, w) == errc::ok);
+    mismatches += w.header(wire_header::id) == id.to_string() ? 0 : 1;
+    mismatches += w.header(wire_header::causation_id) == id.to_string() ? 0 : 1;
+  }
+  CHECK(mismatches == 0);
+}
+
+TEST_CASE("encoding into a wire message used before leaves nothing of the earlier message", "[bridges][wire]") {
+  codec_registry r;
+  REQUIRE(r.add<order_placed>("orders.placed", 1, json_codec<order_placed>{}) == errc::ok);
+  const wire_time t{time_point{std::chrono::seconds{100}}, 1'700'000'000'000'000'000};
+  envelope big;
+  big.id = uuid::v7();
+  big.correlation_id = uuid::v7();
+  big.causation_id = uuid::v7();
+  big.subject = "orders.eu.placed.with.a.long.subject";
+  big.reply_to = "_INBOX.reply.subject";
+  big.timestamp = time_point{std::chrono::seconds{100}};
+  big.deadline = big.timestamp + std::chrono::seconds{1};
+  big.key = "customer-7";
+  big.headers = {{"tenant", "acme"}, {"region", "eu-west-and-a-long-value"}};
+  envelope small;
+  small.id = uuid::v7();
+  small.subject = "orders.x";
+  small.timestamp = time_point{std::chrono::seconds{101}};
+  auto big_msg = message_ptr::adopt(new bus_message<order_placed>(big, order_placed{1, std::string(300, 'w')}));
+  auto small_msg = message_ptr::adopt(new bus_message<order_placed>(small, order_placed{2, "x"}));
+
+  wire_message fresh;
+  REQUIRE(encode_wire(*small_msg, r, t, fresh, "bridge-7") == errc::ok);
+  wire_message reused;
+  REQUIRE(encode_wire(*big_msg, r, t, reused, "bridge-7") == errc::ok);
+  REQUIRE(encode_wire(*small_msg, r, t, reused, "bridge-7") == errc::ok);
+  CHECK(reused.subject == fresh.subject);
+  CHECK(reused.reply_to.empty());
+  CHECK(reused.headers == fresh.headers);
+  CHECK(reused.encoder_headers == fresh.encoder_headers);
+  CHECK(reused.payload == fresh.payload);
+  // The origin is the encoder's: its last own header, written once.
+  CHECK(reused.headers[reused.encoder_headers - 1] ==
+        std::pair<std::string, std::string>{std::string{wire_header::origin}, "bridge-7"});
+  CHECK(reused.headers.size() == reused.encoder_headers);
+  wire_message bare;
+  REQUIRE(encode_wire(*small_msg, r, t, bare) == errc::ok);
+  CHECK_FALSE(bare.has_header(wire_header::origin));
+}
+
 TEST_CASE("decoding names why it refused a wire message", "[bridges][wire]") {
   codec_registry r;
   REQUIRE(r.add<order_placed>("orders.placed", 1, json_codec<order_placed>{}) == errc::ok);

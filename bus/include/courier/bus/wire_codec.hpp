@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string_view>
 
 #include "courier/bus/codec.hpp"
 #include "courier/bus/envelope.hpp"
@@ -28,15 +29,17 @@ struct wire_time {
   [[nodiscard]] time_point from_unix(std::int64_t ns) const noexcept;
 };
 
-/// Fills `out` from bus message `m` (subject, reply subject, headers, payload).
+/// Fills `out` from bus message `m` (subject, reply subject, headers, payload),
+/// reusing the buffers `out` holds from an earlier message. A non-empty `origin`
+/// goes out as Courier-Origin, one of the encoder's own headers.
 /// errc::unknown_type when m's type has no codec, errc::bad_message when the codec fails.
 [[nodiscard]] errc encode_wire(const message& m, const codec_registry& codecs, const wire_time& t,
-                               wire_message& out) noexcept;
+                               wire_message& out, std::string_view origin = {}) noexcept;
 
 /// As above, with the headers taken from `env` instead of m's own envelope
 /// (for a reply, which a handler returns without one).
 [[nodiscard]] errc encode_wire(const message& m, const envelope& env, const codec_registry& codecs,
-                               const wire_time& t, wire_message& out) noexcept;
+                               const wire_time& t, wire_message& out, std::string_view origin = {}) noexcept;
 
 /// The most bytes write_decimal writes: a sign and 19 digits.
 inline constexpr std::size_t max_decimal_chars = 20;
