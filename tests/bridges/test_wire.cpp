@@ -76,6 +76,24 @@ TEST_CASE("a registry refuses bad names and second registrations", "[bridges][co
   CHECK_FALSE(r.knows("nope"));
 }
 
+TEST_CASE("a type lookup answers for the registry asked, whatever the thread looked up before", "[bridges][codec]") {
+  auto first = std::make_unique<codec_registry>();
+  REQUIRE(first->add<int>("ints", 1, courier::test::int_codec{}) == errc::ok);
+  const codec_entry* hit = first->find(type_id_of<int>());
+  REQUIRE(hit != nullptr);
+  CHECK(first->find(type_id_of<int>()) == hit);
+  first.reset();
+  // Possibly built where the first one was: it must not answer with its entry.
+  auto second = std::make_unique<codec_registry>();
+  CHECK(second->find(type_id_of<int>()) == nullptr);
+  REQUIRE(second->add<int>("ints", 2, courier::test::int_codec{}) == errc::ok);
+  const codec_entry* later = second->find(type_id_of<int>());
+  REQUIRE(later != nullptr);
+  CHECK(later->version == 2);
+  CHECK(second->find(type_id_of<order_placed>()) == nullptr);
+  CHECK(second->find(type_id_of<int>()) == later);
+}
+
 TEST_CASE("uuids parse from their canonical form and nothing else", "[bridges][wire]") {
   uuid id = uuid::v7();
   uuid back;
