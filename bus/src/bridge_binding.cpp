@@ -107,25 +107,32 @@ std::optional<errc> binding_state::make_room(const message_ptr& msg, std::unique
   return errc::timeout;
 }
 
+bool binding_state::claim_drain() noexcept {
+  bool idle = false;
+  // Acquire: pairs with drain()'s release, so the previous drainer's
+  // hand-ons happen before this thread's, and one publisher's stay in order.
+  return draining.compare_exchange_strong(idle, true, std::memory_order_acquire, std::memory_order_relaxed);
+}
+
 errc binding_state::enqueue(wire_message& wire, const message_ptr& msg) {
-  std::unique_lock lock{mutex};
-  if (!draining) {
-    // Nobody is handing messages on, so none wait (the buffer is only filled
-    // while someone drains): this one goes straight to the bridge, unbuffered.
-    draining = true;
-    lock.unlock();
+  if (claim_drain()) {
+    // Nobody was handing messages on, so none wait (the buffer fills only
+    // while someone drains): this one goes straight to the bridge, unbuffered
+    // and without the mutex.
     hand_on(wire, msg);
     drain();
     return errc::ok;
   }
+  std::unique_lock lock{mutex};
   if (buffer.size() >= opts.outbound_capacity)
     if (auto outcome = make_room(msg, lock)) return *outcome;
   buffer.push_back({std::move(wire), msg});
   auto depth = static_cast<std::uint64_t>(buffer.size());
   if (depth > counters.max_depth.load(std::memory_order_relaxed))
     counters.max_depth.store(depth, std::memory_order_relaxed);  // under the buffer's mutex: no lost update
-  if (draining) return errc::ok;  // the draining thread will hand it on, in order
-  draining = true;
+  // Claimed under the mutex, after the push: a drainer that cleared the flag
+  // found the buffer empty before this push, so someone must drain it.
+  if (!claim_drain()) return errc::ok;  // the draining thread will hand it on, in order
   lock.unlock();
   drain();
   return errc::ok;
@@ -151,7 +158,7 @@ void binding_state::drain() {
     hand_on(item.wire, item.local);
     lock.lock();
   }
-  draining = false;
+  draining.store(false, std::memory_order_release);
 }
 
 }  // namespace detail
