@@ -53,10 +53,13 @@ struct binding_state : std::enable_shared_from_this<binding_state> {
   subscription tap;
   bridge_subscription inbound;
 
-  std::mutex mutex;  // guards the outbound buffer and `draining`
+  std::mutex mutex;  // guards the outbound buffer
   std::condition_variable space;
   std::deque<outbound_item> buffer;
-  bool draining = false;
+  /// True while a thread hands messages on. Claimed without the mutex when
+  /// clear, cleared only under it once the buffer is empty: a publisher that
+  /// buffers under the mutex and then finds it clear drains itself.
+  std::atomic<bool> draining{false};
 
   std::mutex dedupe_mutex;
   std::unique_ptr<window_dedupe_store> dedupe;
@@ -72,10 +75,13 @@ struct binding_state : std::enable_shared_from_this<binding_state> {
   void on_inbound(wire_message msg, settle_fn ack);
 
  private:
-  errc enqueue(wire_message&& wire, const message_ptr& msg);
+  /// Hands `wire` to the bridge, or buffers it (taking its buffers) while another thread drains.
+  errc enqueue(wire_message& wire, const message_ptr& msg);
   std::optional<errc> make_room(const message_ptr& msg, std::unique_lock<std::mutex>& lock);
   /// Publishes one message on the bridge; a failure dead-letters `msg`.
-  void hand_on(wire_message&& wire, const message_ptr& msg);
+  void hand_on(const wire_message& wire, const message_ptr& msg);
+  /// Sets `draining` if it was clear; true when this thread is now the one to hand messages on.
+  bool claim_drain() noexcept;
   /// Hands on the buffered messages in order, then clears `draining`. @pre this thread set `draining`
   void drain();
   void reject_inbound(const wire_message& msg, errc reason, const settle_fn& ack);

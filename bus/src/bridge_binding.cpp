@@ -29,18 +29,56 @@ bridge_binding_stats binding_counters::snapshot() const noexcept {
                               n(bad_message),   n(unknown_type),   n(unknown_version), n(echoes)};
 }
 
+namespace {
+
+/// A wire message each publishing thread encodes into and keeps: its strings
+/// and header vector hold their buffers from one message to the next, so an
+/// encoding allocates nothing once they are large enough.
+struct thread_wire {
+  wire_message msg;
+  bool lent = false;
+};
+thread_local thread_wire this_thread_wire;
+
+/// Lends this thread's wire message, or a fresh one when it is lent already: a
+/// bridge that delivers in line (loopback) can reach another binding's
+/// on_publish from inside publish().
+class borrowed_wire {
+ public:
+  borrowed_wire() noexcept : kept_{this_thread_wire.lent ? nullptr : &this_thread_wire} {
+    if (kept_ != nullptr) kept_->lent = true;
+  }
+  borrowed_wire(const borrowed_wire&) = delete;
+  borrowed_wire& operator=(const borrowed_wire&) = delete;
+  ~borrowed_wire() {
+    if (kept_ == nullptr) return;
+    // One large payload should not stay with the thread for good.
+    if (kept_->msg.payload.capacity() > kept_payload_bytes) std::string{}.swap(kept_->msg.payload);
+    kept_->lent = false;
+  }
+
+  wire_message& get() noexcept { return kept_ != nullptr ? kept_->msg : own_; }
+
+ private:
+  static constexpr std::size_t kept_payload_bytes = 64 * 1024;
+  thread_wire* kept_;
+  wire_message own_;
+};
+
+}  // namespace
+
 errc binding_state::on_publish(const message_ptr& msg) {
   if (came_from_here(*msg)) {
     counters.bump(counters.looped);
     return errc::ok;
   }
-  wire_message wire;
-  if (encode_wire(*msg, host.codecs(), now(), wire) != errc::ok) {
+  borrowed_wire borrowed;
+  wire_message& wire = borrowed.get();
+  if (encode_wire(*msg, host.codecs(), now(), wire, origin) != errc::ok) {
     counters.bump(counters.unencodable);
     return errc::ok;
   }
-  wire.headers.emplace_back(origin_header, origin);
-  return enqueue(std::move(wire), msg);
+  return enqueue(wire, msg);
 }
 
 std::optional<errc> binding_state::make_room(const message_ptr& msg, std::unique_lock<std::mutex>& lock) {
@@ -69,32 +107,39 @@ std::optional<errc> binding_state::make_room(const message_ptr& msg, std::unique
   return errc::timeout;
 }
 
-errc binding_state::enqueue(wire_message&& wire, const message_ptr& msg) {
-  std::unique_lock lock{mutex};
-  if (!draining) {
-    // Nobody is handing messages on, so none wait (the buffer is only filled
-    // while someone drains): this one goes straight to the bridge, unbuffered.
-    draining = true;
-    lock.unlock();
-    hand_on(std::move(wire), msg);
+bool binding_state::claim_drain() noexcept {
+  bool idle = false;
+  // Acquire: pairs with drain()'s release, so the previous drainer's
+  // hand-ons happen before this thread's, and one publisher's stay in order.
+  return draining.compare_exchange_strong(idle, true, std::memory_order_acquire, std::memory_order_relaxed);
+}
+
+errc binding_state::enqueue(wire_message& wire, const message_ptr& msg) {
+  if (claim_drain()) {
+    // Nobody was handing messages on, so none wait (the buffer fills only
+    // while someone drains): this one goes straight to the bridge, unbuffered
+    // and without the mutex.
+    hand_on(wire, msg);
     drain();
     return errc::ok;
   }
+  std::unique_lock lock{mutex};
   if (buffer.size() >= opts.outbound_capacity)
     if (auto outcome = make_room(msg, lock)) return *outcome;
   buffer.push_back({std::move(wire), msg});
   auto depth = static_cast<std::uint64_t>(buffer.size());
   if (depth > counters.max_depth.load(std::memory_order_relaxed))
     counters.max_depth.store(depth, std::memory_order_relaxed);  // under the buffer's mutex: no lost update
-  if (draining) return errc::ok;  // the draining thread will hand it on, in order
-  draining = true;
+  // Claimed under the mutex, after the push: a drainer that cleared the flag
+  // found the buffer empty before this push, so someone must drain it.
+  if (!claim_drain()) return errc::ok;  // the draining thread will hand it on, in order
   lock.unlock();
   drain();
   return errc::ok;
 }
 
-void binding_state::hand_on(wire_message&& wire, const message_ptr& msg) {
-  const errc e = bridge->publish(std::move(wire));
+void binding_state::hand_on(const wire_message& wire, const message_ptr& msg) {
+  const errc e = bridge->publish(wire);
   if (e == errc::ok) {
     counters.bump(counters.sent);
   } else {
@@ -110,10 +155,10 @@ void binding_state::drain() {
     buffer.pop_front();
     lock.unlock();
     space.notify_one();
-    hand_on(std::move(item.wire), item.local);
+    hand_on(item.wire, item.local);
     lock.lock();
   }
-  draining = false;
+  draining.store(false, std::memory_order_release);
 }
 
 }  // namespace detail

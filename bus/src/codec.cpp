@@ -1,5 +1,6 @@
 #include "courier/bus/codec.hpp"
 
+#include <atomic>
 #include <charconv>
 #include <mutex>
 #include <set>
@@ -58,10 +59,32 @@ errc codec_registry::add_erased(std::string_view name, std::uint32_t version, ty
   return errc::ok;
 }
 
+codec_registry::codec_registry() {
+  static std::atomic<std::uint64_t> registries{0};
+  serial_ = registries.fetch_add(1, std::memory_order_relaxed) + 1;
+}
+
 const codec_entry* codec_registry::find(type_id type) const noexcept {
-  std::shared_lock lock{mutex_};
-  auto it = by_type_.find(type);
-  return it == by_type_.end() ? nullptr : it->second.get();
+  // Every outbound message looks its type up. An entry is never removed or
+  // replaced while its registry lives, so each thread remembers its last hit
+  // and skips the lock and the hash for a run of one type. Misses are not
+  // remembered: the type may be registered later.
+  struct hit {
+    std::uint64_t registry = 0;
+    type_id type = 0;
+    const codec_entry* entry = nullptr;
+  };
+  thread_local hit last;
+  if (last.registry == serial_ && last.type == type) return last.entry;
+  const codec_entry* entry = nullptr;
+  {
+    std::shared_lock lock{mutex_};
+    auto it = by_type_.find(type);
+    if (it == by_type_.end()) return nullptr;
+    entry = it->second.get();
+  }
+  last = {serial_, type, entry};
+  return entry;
 }
 
 const codec_entry* codec_registry::find(std::string_view name, std::uint32_t version) const noexcept {

@@ -10,12 +10,12 @@ loopback_bridge::loopback_bridge(std::shared_ptr<detail::loopback_core> core, st
 
 loopback_bridge::~loopback_bridge() { close(); }
 
-errc loopback_bridge::publish(wire_message msg) noexcept {
+errc loopback_bridge::publish(const wire_message& msg) noexcept {
   if (closed_.load(std::memory_order_acquire)) return errc::disconnected;
   if (validate_subject(msg.subject) != errc::ok) return errc::invalid_subject;
   try {
     core_->published.fetch_add(1, std::memory_order_relaxed);
-    core_->post(detail::loopback_item{std::move(msg), nullptr, 1});
+    core_->post(detail::loopback_item{msg, nullptr, 1});
     return errc::ok;
   } catch (...) {
     return errc::too_large;  // only allocation can fail here

@@ -13,12 +13,12 @@ namespace courier::test {
 
 class capture_bridge final : public courier::bridge {
  public:
-  errc publish(wire_message m) noexcept override {
+  errc publish(const wire_message& m) noexcept override {
     std::unique_lock lock{mutex_};
     ++entered_;
     changed_.notify_all();
     changed_.wait(lock, [&] { return open_; });
-    published_.push_back(std::move(m));
+    published_.push_back(m);
     return errc::ok;
   }
   result<bridge_subscription> subscribe(std::string_view, wire_sink sink, bridge_subscribe_options) override {

@@ -172,6 +172,34 @@ TEST_CASE("request-reply over the loopback broker completes and times out in vir
   CHECK(in.value().stats().requests_served == 2);
 }
 
+TEST_CASE("a message passed on by a second bus inside the first one's publish is encoded intact",
+          "[bridges][binding]") {
+  // The loopback broker delivers on the publishing thread, so the second bus's
+  // outbound binding encodes while the first one's wire message is still lent out.
+  fixture f;
+  courier::bus relay{f.sys};
+  REQUIRE(relay.codecs().add<order_placed>("orders.placed", 1, json_codec<order_placed>{}) == errc::ok);
+  auto broker = loopback_broker::make({.timers = &f.timers});
+  auto out = f.bus.bridge("orders.>", broker->connect(), bridge_direction::out);
+  auto in = relay.bridge("orders.>", broker->connect(), bridge_direction::in);
+  auto onward = relay.bridge("orders.>", f.br, bridge_direction::out);
+  REQUIRE(out);
+  REQUIRE(in);
+  REQUIRE(onward);
+  for (int i = 0; i < 3; ++i)
+    REQUIRE(f.bus.publish("orders.eu", order_placed{i, "widget-" + std::to_string(i)}) == errc::ok);
+  f.exec.run();
+  const auto got = f.br->published();
+  REQUIRE(got.size() == 3);
+  for (int i = 0; i < 3; ++i) {
+    CHECK(got[i].subject == "orders.eu");
+    CHECK(got[i].payload == R"({"id":)" + std::to_string(i) + R"(,"item":"widget-)" + std::to_string(i) + R"("})");
+    CHECK(got[i].header(wire_header::origin) == f.br->id().to_string());
+  }
+  CHECK(out.value().stats().sent == 3);
+  CHECK(onward.value().stats().sent == 3);
+}
+
 TEST_CASE("after unbind nothing goes out and nothing comes in", "[bridges][binding]") {
   fixture f;
   auto binding = f.bus.bridge("orders.>", f.br, bridge_direction::both);

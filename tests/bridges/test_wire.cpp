@@ -1,5 +1,13 @@
 #include <catch2/catch.hpp>
 
+#include <array>
+#include <charconv>
+#include <cstdint>
+#include <limits>
+#include <random>
+#include <string_view>
+#include <vector>
+
 #include <courier/courier.hpp>
 #include <courier/bus/json_codec.hpp>
 
@@ -66,6 +74,24 @@ TEST_CASE("a registry refuses bad names and second registrations", "[bridges][co
   CHECK(r.find("ints", 1) == nullptr);
   CHECK(r.knows("ints"));
   CHECK_FALSE(r.knows("nope"));
+}
+
+TEST_CASE("a type lookup answers for the registry asked, whatever the thread looked up before", "[bridges][codec]") {
+  auto first = std::make_unique<codec_registry>();
+  REQUIRE(first->add<int>("ints", 1, courier::test::int_codec{}) == errc::ok);
+  const codec_entry* hit = first->find(type_id_of<int>());
+  REQUIRE(hit != nullptr);
+  CHECK(first->find(type_id_of<int>()) == hit);
+  first.reset();
+  // Possibly built where the first one was: it must not answer with its entry.
+  auto second = std::make_unique<codec_registry>();
+  CHECK(second->find(type_id_of<int>()) == nullptr);
+  REQUIRE(second->add<int>("ints", 2, courier::test::int_codec{}) == errc::ok);
+  const codec_entry* later = second->find(type_id_of<int>());
+  REQUIRE(later != nullptr);
+  CHECK(later->version == 2);
+  CHECK(second->find(type_id_of<order_placed>()) == nullptr);
+  CHECK(second->find(type_id_of<int>()) == later);
 }
 
 TEST_CASE("uuids parse from their canonical form and nothing else", "[bridges][wire]") {
@@ -149,6 +175,103 @@ TEST_CASE("a bus message becomes headers and JSON bytes, and decodes back to the
   CHECK(e.type_name == "orders.placed");
   CHECK(e.schema_version == 3);
   CHECK(e.headers == std::vector<std::pair<std::string, std::string>>{{"tenant", "acme"}});
+}
+
+TEST_CASE("integer headers are written with the bytes std::to_chars writes", "[bridges][wire]") {
+  auto same_as_to_chars = [](std::int64_t v) {
+    std::array<char, max_decimal_chars> expected{};
+    std::array<char, max_decimal_chars> got{};
+    const char* expected_end = std::to_chars(expected.data(), expected.data() + expected.size(), v).ptr;
+    const char* got_end = write_decimal(v, got.data());
+    return std::string_view(expected.data(), static_cast<std::size_t>(expected_end - expected.data())) ==
+           std::string_view(got.data(), static_cast<std::size_t>(got_end - got.data()));
+  };
+  std::vector<std::int64_t> edges{0, std::numeric_limits<std::int64_t>::min(), std::numeric_limits<std::int64_t>::max(),
+                                  std::numeric_limits<std::int64_t>::min() + 1, 1'700'000'000'000'000'000};
+  // Every power of ten and its neighbours, both signs: where the digit count and the groups change.
+  for (std::int64_t p = 1; p <= std::numeric_limits<std::int64_t>::max() / 10; p *= 10)
+    for (std::int64_t near : {p - 1, p, p + 1, 10 * p - 1, 10 * p, 10 * p + 1})
+      for (std::int64_t v : {near, -near}) edges.push_back(v);
+  for (std::int64_t v : edges) {
+    INFO(v);
+    CHECK(same_as_to_chars(v));
+  }
+  std::size_t mismatches = 0;
+  for (std::int64_t v = -200'000; v <= 200'000; ++v) mismatches += same_as_to_chars(v) ? 0 : 1;
+  // Every magnitude: a random value of each bit length, many times.
+  const auto seed = std::random_device{}();
+  INFO("seed " << seed);
+  std::mt19937_64 random{seed};
+  for (int round = 0; round < 20'000; ++round)
+    for (int bits = 1; bits <= 64; ++bits) {
+      const std::uint64_t mask = bits == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << bits) - 1;
+      mismatches += same_as_to_chars(static_cast<std::int64_t>(random() & mask)) ? 0 : 1;
+    }
+  CHECK(mismatches == 0);
+}
+
+TEST_CASE("uuid headers are written as uuid::to_string writes them", "[bridges][wire]") {
+  codec_registry r;
+  REQUIRE(r.add<int>("ints", 1, courier::test::int_codec{}) == errc::ok);
+  const auto seed = std::random_device{}();
+  INFO("seed " << seed);
+  std::mt19937_64 random{seed};
+  std::vector<uuid> ids{uuid{0, 1}, uuid{~std::uint64_t{0}, ~std::uint64_t{0}},
+                        uuid{0x0123456789abcdef, 0xfedcba9876543210}, uuid{0xa0a0a0a0a0a0a0a0, 0x0909090909090909}};
+  for (int i = 0; i < 10'000; ++i) ids.push_back(uuid{random(), random()});
+  ids.push_back(uuid::v7());
+  wire_message w;
+  std::size_t mismatches = 0;
+  for (const uuid& id : ids) {
+    envelope env;
+    env.id = id;
+    env.causation_id = id;
+    env.subject = "ints.x";
+    REQUIRE(encode_wire(*message_ptr::adopt(new bus_message<int>(env, 1)), r, wire_time{}, w) == errc::ok);
+    mismatches += w.header(wire_header::id) == id.to_string() ? 0 : 1;
+    mismatches += w.header(wire_header::causation_id) == id.to_string() ? 0 : 1;
+  }
+  CHECK(mismatches == 0);
+}
+
+TEST_CASE("encoding into a wire message used before leaves nothing of the earlier message", "[bridges][wire]") {
+  codec_registry r;
+  REQUIRE(r.add<order_placed>("orders.placed", 1, json_codec<order_placed>{}) == errc::ok);
+  const wire_time t{time_point{std::chrono::seconds{100}}, 1'700'000'000'000'000'000};
+  envelope big;
+  big.id = uuid::v7();
+  big.correlation_id = uuid::v7();
+  big.causation_id = uuid::v7();
+  big.subject = "orders.eu.placed.with.a.long.subject";
+  big.reply_to = "_INBOX.reply.subject";
+  big.timestamp = time_point{std::chrono::seconds{100}};
+  big.deadline = big.timestamp + std::chrono::seconds{1};
+  big.key = "customer-7";
+  big.headers = {{"tenant", "acme"}, {"region", "eu-west-and-a-long-value"}};
+  envelope small;
+  small.id = uuid::v7();
+  small.subject = "orders.x";
+  small.timestamp = time_point{std::chrono::seconds{101}};
+  auto big_msg = message_ptr::adopt(new bus_message<order_placed>(big, order_placed{1, std::string(300, 'w')}));
+  auto small_msg = message_ptr::adopt(new bus_message<order_placed>(small, order_placed{2, "x"}));
+
+  wire_message fresh;
+  REQUIRE(encode_wire(*small_msg, r, t, fresh, "bridge-7") == errc::ok);
+  wire_message reused;
+  REQUIRE(encode_wire(*big_msg, r, t, reused, "bridge-7") == errc::ok);
+  REQUIRE(encode_wire(*small_msg, r, t, reused, "bridge-7") == errc::ok);
+  CHECK(reused.subject == fresh.subject);
+  CHECK(reused.reply_to.empty());
+  CHECK(reused.headers == fresh.headers);
+  CHECK(reused.encoder_headers == fresh.encoder_headers);
+  CHECK(reused.payload == fresh.payload);
+  // The origin is the encoder's: its last own header, written once.
+  CHECK(reused.headers[reused.encoder_headers - 1] ==
+        std::pair<std::string, std::string>{std::string{wire_header::origin}, "bridge-7"});
+  CHECK(reused.headers.size() == reused.encoder_headers);
+  wire_message bare;
+  REQUIRE(encode_wire(*small_msg, r, t, bare) == errc::ok);
+  CHECK_FALSE(bare.has_header(wire_header::origin));
 }
 
 TEST_CASE("decoding names why it refused a wire message", "[bridges][wire]") {

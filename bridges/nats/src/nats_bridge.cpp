@@ -148,7 +148,7 @@ nats_bridge::~nats_bridge() {
   natsConnection_Destroy(state_->nc);
 }
 
-errc nats_bridge::publish(wire_message msg) noexcept {
+errc nats_bridge::publish(const wire_message& msg) noexcept {
   auto& b = *state_;
   if (b.closed.load(std::memory_order_acquire)) return errc::disconnected;
   // JetStream delivers stored messages to consumers made later: they keep the header.

@@ -5,6 +5,8 @@
 // wire_message (subject, reply subject, headers, payload bytes):
 //
 // - publish() hands one message to the client; it must not block for long.
+//   The message is lent: the bus encodes the next one into the same buffers,
+//   so a bridge copies whatever it keeps past the call.
 // - subscribe() delivers every broker message on a pattern to a wire_sink,
 //   together with a settle function when the broker acknowledges deliveries.
 //   The bus calls settle(ack) once its local handlers finished with the
@@ -118,8 +120,9 @@ class bridge {
   bridge& operator=(const bridge&) = delete;
   virtual ~bridge() = default;
 
-  /// Sends one message; errc::ok once the client accepted it.
-  virtual errc publish(wire_message msg) noexcept = 0;
+  /// Sends one message; errc::ok once the client accepted it. `msg` is valid
+  /// only during the call: a bridge copies what it keeps.
+  virtual errc publish(const wire_message& msg) noexcept = 0;
   /// Delivers broker messages on `pattern` to `sink` until the result is destroyed.
   virtual result<bridge_subscription> subscribe(std::string_view pattern, wire_sink sink,
                                                 bridge_subscribe_options opts) = 0;

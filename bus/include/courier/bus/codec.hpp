@@ -83,6 +83,8 @@ struct codec_entry {
 /// Register before binding; lookups are @threadsafe.
 class codec_registry {
  public:
+  codec_registry();
+
   /// Registers T as `name` at major `version` with value codec `c`.
   /// errc::invalid_subject for a bad name (see docs/bridges.md), errc::already_exists
   /// if T or name/version is already registered.
@@ -101,6 +103,8 @@ class codec_registry {
  private:
   errc add_erased(std::string_view name, std::uint32_t version, type_id type, std::unique_ptr<codec> impl);
 
+  /// Tells registries apart for find()'s per-thread memo, even one built where another was freed.
+  std::uint64_t serial_;
   mutable std::shared_mutex mutex_;
   std::unordered_map<type_id, std::shared_ptr<codec_entry>> by_type_;
   std::unordered_map<std::string, std::shared_ptr<codec_entry>> by_name_;  // "name/vN"

@@ -51,7 +51,7 @@ class loopback_bridge final : public bridge {
   ~loopback_bridge() override;
 
   /// Queues `msg` on the broker; errc::invalid_subject for a bad subject.
-  errc publish(wire_message msg) noexcept override;
+  errc publish(const wire_message& msg) noexcept override;
   /// Delivers matching messages to `sink`, one member per queue group, with a settle function.
   result<bridge_subscription> subscribe(std::string_view pattern, wire_sink sink,
                                         bridge_subscribe_options opts) override;

@@ -42,9 +42,9 @@ struct wire_message {
   std::vector<std::pair<std::string, std::string>> headers;
   std::string payload;  ///< Arbitrary bytes, as produced by the type's codec.
   /// How many leading headers encode_wire wrote from values it formatted itself
-  /// (id, type tag, correlation and causation ids, timestamp, deadline, attempt):
-  /// their names are distinct and their bytes fit any broker's header syntax, so a
-  /// bridge need not check them. Every other header, the key and traceparent
+  /// (id, type tag, correlation and causation ids, timestamp, deadline, attempt, a
+  /// binding's Courier-Origin): their names are distinct and their bytes fit any
+  /// broker's header syntax, so a bridge need not check them. Every other header, the key and traceparent
   /// included, comes from the publisher and is checked. 0 for a message built any
   /// other way; whoever replaces, removes or reorders those headers resets it.
   std::size_t encoder_headers = 0;

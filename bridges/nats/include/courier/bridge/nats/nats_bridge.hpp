@@ -25,7 +25,7 @@ class nats_bridge final : public bridge {
 
   /// Core NATS: hands the message to nats.c. JetStream (subject in the stream):
   /// waits for the stored ack, with Nats-Msg-Id set to the Courier-Id header.
-  errc publish(wire_message msg) noexcept override;
+  errc publish(const wire_message& msg) noexcept override;
   /// Core: a NATS (queue) subscription. JetStream: a durable push consumer, acked on settle.
   result<bridge_subscription> subscribe(std::string_view pattern, wire_sink sink,
                                         bridge_subscribe_options opts) override;
