@@ -17,6 +17,13 @@
 namespace courier {
 namespace detail {
 
+/// What one publish counts for its subject: the deliveries it made, added
+/// to the subject's count once rather than per subscriber, and where.
+struct publish_tally {
+  std::uint64_t handed = 0;
+  subject_counters* counters = nullptr;
+};
+
 /// One subscription: its target, its policy and its counters.
 struct sub_state {
   sub_id id = 0;
@@ -48,12 +55,12 @@ struct sub_state {
   // off the publishing thread; `dedupe_mutex` guards the store.
   std::unique_ptr<dedupe_store> own_dedupe;
   dedupe_store* dedupe = nullptr;
-  std::mutex dedupe_mutex;
+  alignas(64) std::mutex dedupe_mutex;  // a line of its own: publishers read the fields around it
   timer_service* timers = nullptr;
   // Shared with the bus, so a message still queued when the bus is gone can be counted.
   std::shared_ptr<subject_table> subjects;
 
-  std::atomic<std::uint64_t> delivered{0}, duplicates{0}, dropped_newest{0}, dropped_oldest{0}, rejected{0},
+  alignas(64) std::atomic<std::uint64_t> delivered{0}, duplicates{0}, dropped_newest{0}, dropped_oldest{0}, rejected{0},
       timed_out{0}, dead_lettered{0}, max_depth{0};
 
   /// Messages queued for the subscriber. @pre mutex is held
@@ -99,28 +106,31 @@ struct sub_state {
   /// publishing thread: when unbounded. A bounded subscription checks at
   /// publish, so that a duplicate never takes a slot.
   [[nodiscard]] bool screens_in_turn() const noexcept { return dedupe != nullptr && opts.capacity == 0; }
-  subject_counters& subject_of(const message& m) const { return subjects->at(envelope_of(m)->subject); }
+  /// `m`'s subject's counters: `known`, when the caller has them, or looked up.
+  subject_counters& subject_of(const message& m, subject_counters* known = nullptr) const {
+    return known != nullptr ? *known : subjects->at(envelope_of(m)->subject);
+  }
   /// Counts one message handed to this subscription, per subscription and per subject.
   /// `tally`, when given, counts the subject's deliveries for the caller to add up once.
-  void count_delivered(const message& m, std::uint64_t* tally) {
+  void count_delivered(const message& m, publish_tally* tally, subject_counters* known = nullptr) {
     delivered.fetch_add(1, std::memory_order_relaxed);
-    if (tally != nullptr) ++*tally;
-    else subject_of(m).delivered.fetch_add(1, std::memory_order_relaxed);
+    if (tally != nullptr) ++tally->handed;
+    else subject_of(m, known).delivered.fetch_add(1, std::memory_order_relaxed);
   }
   /// Counts one message turned away: `by_sub` and `by_subject` name the reason.
   void count_drop(std::atomic<std::uint64_t>& by_sub, std::atomic<std::uint64_t> subject_counters::*by_subject,
-                  const message& m) {
+                  const message& m, subject_counters* known = nullptr) {
     by_sub.fetch_add(1, std::memory_order_relaxed);
-    (subject_of(m).*by_subject).fetch_add(1, std::memory_order_relaxed);
+    (subject_of(m, known).*by_subject).fetch_add(1, std::memory_order_relaxed);
   }
   /// Whether `m`'s id is new to the window; counts a duplicate.
-  bool screen(const message& m) {
+  bool screen(const message& m, subject_counters* known = nullptr) {
     bool fresh;
     {
       std::lock_guard lock{dedupe_mutex};
       fresh = dedupe->insert(envelope_of(m)->id, timers->now());
     }
-    if (!fresh) count_drop(duplicates, &subject_counters::duplicates, m);
+    if (!fresh) count_drop(duplicates, &subject_counters::duplicates, m, known);
     return fresh;
   }
   void note_depth(std::size_t d) noexcept {
@@ -138,13 +148,14 @@ struct tracked_node final : mail_node {
   }
   bool accept() noexcept override {
     screened = true;
-    if (!sub->screen(*msg())) return false;
-    sub->count_delivered(*msg(), nullptr);
+    if (!sub->screen(*msg(), counters)) return false;
+    sub->count_delivered(*msg(), nullptr, counters);
     return true;
   }
   void prepare() noexcept override { sub->dedupe->prefetch(envelope_of(*msg())->id); }
   void done() noexcept override;
   std::shared_ptr<sub_state> sub;
+  subject_counters* counters = nullptr;  // the subject's, when the publish knew them
   bool screened = false;
 };
 
@@ -247,21 +258,26 @@ struct bus_core {
   /// Every delivery starts here: a tap takes it, or the interceptor decides
   /// unless `passed` (see passes()), or admit() delivers it.
   /// `tally`, when given, counts the subject's deliveries for the caller to add up once.
-  errc deliver(const std::shared_ptr<sub_state>& s, const message_ptr& msg, std::uint64_t* tally, bool passed) {
+  errc deliver(const std::shared_ptr<sub_state>& s, const message_ptr& msg, publish_tally* tally, bool passed) {
     if (s->tap) return s->tap(msg);
     if (!passed) return cfg.intercept->intercept(courier::delivery{s, s->id, msg, tally});
     const errc outcome = admit(s, msg, tally);
     if (cfg.intercept) cfg.intercept->delivered(s->id, s->pattern, outcome);
     return outcome;
   }
-  errc admit(const std::shared_ptr<sub_state>& s, const message_ptr& msg, std::uint64_t* tally = nullptr);
+  errc admit(const std::shared_ptr<sub_state>& s, const message_ptr& msg, publish_tally* tally = nullptr);
   /// admit() for a subscription that claims_slots(): a free slot, or its overflow policy.
-  errc admit_bounded(const std::shared_ptr<sub_state>& s, const message_ptr& msg, std::uint64_t* tally);
+  errc admit_bounded(const std::shared_ptr<sub_state>& s, const message_ptr& msg, publish_tally* tally);
 
   /// Puts `msg` in `s`'s mailbox, through `node` when given (bounded), and
   /// counts it; with dedupe the subscriber's turn counts it instead.
-  static void hand_over(const std::shared_ptr<sub_state>& s, const message_ptr& msg, std::uint64_t* tally) {
-    if (s->screens_in_turn()) return (void)s->target.send_node(new tracked_node(msg.get(), s));
+  static void hand_over(const std::shared_ptr<sub_state>& s, const message_ptr& msg, publish_tally* tally) {
+    if (s->screens_in_turn()) {
+      auto* node = new tracked_node(msg.get(), s);
+      if (tally != nullptr) node->counters = tally->counters;
+      s->target.send_node(node);
+      return;
+    }
     s->count_delivered(*msg, tally);
     if (s->opts.capacity == 0) s->target.send_shared(msg);
     else s->target.send_node(new tracked_node(msg.get(), s));
@@ -312,7 +328,7 @@ subscription_metrics metrics_of(sub_state& s) {
 
 void tracked_node::done() noexcept {
   // Handed over but never screened: the actor stopped first and the runtime dead-lettered it.
-  if (screens && !screened) sub->count_delivered(*msg(), nullptr);
+  if (screens && !screened) sub->count_delivered(*msg(), nullptr, counters);
   if (sub->opts.capacity == 0) return;
   if (sub->claims_slots()) return sub->release_slot();
   {
@@ -336,7 +352,7 @@ void bus_core::pump(const std::shared_ptr<sub_state>& s) {
   hand_over(s, next, nullptr);
 }
 
-errc bus_core::admit(const std::shared_ptr<sub_state>& s, const message_ptr& msg, std::uint64_t* tally) {
+errc bus_core::admit(const std::shared_ptr<sub_state>& s, const message_ptr& msg, publish_tally* tally) {
   if (s->opts.capacity == 0) {
     hand_over(s, msg, tally);
     return errc::ok;
@@ -365,7 +381,7 @@ errc bus_core::admit(const std::shared_ptr<sub_state>& s, const message_ptr& msg
   return errc::ok;
 }
 
-errc bus_core::admit_bounded(const std::shared_ptr<sub_state>& s, const message_ptr& msg, std::uint64_t* tally) {
+errc bus_core::admit_bounded(const std::shared_ptr<sub_state>& s, const message_ptr& msg, publish_tally* tally) {
   std::optional<std::chrono::steady_clock::time_point> deadline;  // read once, on the first wait
   for (;;) {
     if (const std::size_t depth = s->claim_slot(); depth != 0) {
@@ -511,7 +527,7 @@ errc bus::publish_erased(message_ptr msg) {
   core_->published.fetch_add(1, std::memory_order_relaxed);
   detail::subject_counters& counters = *route->counters;
   counters.published.fetch_add(1, std::memory_order_relaxed);
-  std::uint64_t handed = 0;  // deliveries to add to the subject's count once, not per subscriber
+  detail::publish_tally tally{.counters = &counters};
   const auto& subs = route->subs;
   errc outcome = errc::ok;
   std::size_t delivered = 0;
@@ -532,15 +548,15 @@ errc bus::publish_erased(message_ptr msg) {
           members.push_back(&subs[j]);
       std::size_t pick = env->key.empty() ? s->rr.fetch_add(1, std::memory_order_relaxed)
                                           : std::hash<std::string>{}(env->key);
-      if (errc e = core_->deliver(*members[pick % members.size()], msg, &handed, passed); e != errc::ok)
+      if (errc e = core_->deliver(*members[pick % members.size()], msg, &tally, passed); e != errc::ok)
         outcome = e;
       ++delivered;
       continue;
     }
-    if (errc e = core_->deliver(s, msg, &handed, passed); e != errc::ok) outcome = e;
+    if (errc e = core_->deliver(s, msg, &tally, passed); e != errc::ok) outcome = e;
     ++delivered;
   }
-  if (handed != 0) counters.delivered.fetch_add(handed, std::memory_order_relaxed);
+  if (tally.handed != 0) counters.delivered.fetch_add(tally.handed, std::memory_order_relaxed);
   if (delivered == 0) {
     core_->unroutable.fetch_add(1, std::memory_order_relaxed);
     counters.unroutable.fetch_add(1, std::memory_order_relaxed);

@@ -36,8 +36,11 @@ struct subject_hash {
 
 /// The live counters of one subject.
 struct subject_counters {
-  std::atomic<std::uint64_t> published{0}, delivered{0}, duplicates{0}, unroutable{0};
-  std::atomic<std::uint64_t> newest{0}, oldest{0}, rejected{0}, timed_out{0}, dead_lettered{0};
+  std::atomic<std::uint64_t> published{0}, unroutable{0};
+  // A subscriber that checks its dedupe window counts these two in its own
+  // turn: a cache line apart from what publishers write.
+  alignas(64) std::atomic<std::uint64_t> delivered{0}, duplicates{0};
+  alignas(64) std::atomic<std::uint64_t> newest{0}, oldest{0}, rejected{0}, timed_out{0}, dead_lettered{0};
   std::atomic<std::uint64_t> requests{0}, request_timeouts{0}, no_responders{0}, request_failures{0};
 
   subject_counters() = default;

@@ -98,6 +98,7 @@ struct bus_core;
 struct sub_state;
 struct request_base;
 struct subject_counters;
+struct publish_tally;
 }  // namespace detail
 
 class bridge;
@@ -175,14 +176,14 @@ class delivery {
  private:
   friend struct detail::bus_core;
   delivery(const std::shared_ptr<detail::sub_state>& s, std::uint64_t id, const message_ptr& m,
-           std::uint64_t* tally) noexcept
+           detail::publish_tally* tally) noexcept
       : sub_{&s}, msg_{&m}, tally_{tally}, id_{id} {}
   std::shared_ptr<detail::sub_state> owned_sub_;
   message_ptr owned_msg_;
   const std::shared_ptr<detail::sub_state>* sub_ = &owned_sub_;
   const message_ptr* msg_ = &owned_msg_;
   // The publish's per-subject count, valid only during the call; a copy has none.
-  std::uint64_t* tally_ = nullptr;
+  detail::publish_tally* tally_ = nullptr;
   std::uint64_t id_ = 0;
 };
 
