@@ -140,8 +140,8 @@ struct sub_state {
   }
 };
 
-/// Tells a bounded subscription that its actor is done with one message.
-/// With dedupe, also screens the message in the actor's turn.
+/// Tells a bounded subscription that its actor is done with one message;
+/// for one whose window is checked in the subscriber's turn, checks it.
 struct tracked_node final : mail_node {
   tracked_node(message* m, std::shared_ptr<sub_state> s) noexcept : mail_node{m}, sub{std::move(s)} {
     screens = sub->screens_in_turn();
@@ -269,8 +269,9 @@ struct bus_core {
   /// admit() for a subscription that claims_slots(): a free slot, or its overflow policy.
   errc admit_bounded(const std::shared_ptr<sub_state>& s, const message_ptr& msg, publish_tally* tally);
 
-  /// Puts `msg` in `s`'s mailbox, through `node` when given (bounded), and
-  /// counts it; with dedupe the subscriber's turn counts it instead.
+  /// Puts `msg` in `s`'s mailbox and counts it. A bounded subscription's
+  /// message goes through a tracked_node, to give its slot back; so does one
+  /// whose window is checked in the subscriber's turn, which counts it then.
   static void hand_over(const std::shared_ptr<sub_state>& s, const message_ptr& msg, publish_tally* tally) {
     if (s->screens_in_turn()) {
       auto* node = new tracked_node(msg.get(), s);
