@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <mutex>
 #include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "courier/runtime/actor.hpp"
@@ -216,6 +217,45 @@ class reader : public courier::actor {
 };
 
 }  // namespace
+
+TEST_CASE("a message's built-in hook serves its first mailbox only, once") {
+  auto msg = courier::make_message<note>(note{1});
+  courier::mail_hook* first = msg->claim_hook();
+  CHECK(first == &msg->own_hook());
+  CHECK(first->msg() == msg.get());
+  CHECK(msg->claim_hook() == nullptr);  // every later push needs a mail_node
+  CHECK(msg->claim_hook() == nullptr);
+}
+
+namespace {
+/// Refuses the notes it carries whose number is odd, and logs what the turn asked.
+struct odd_screen final : courier::mail_node {
+  odd_screen(courier::message* m, std::vector<std::string>& log) : mail_node{m}, log_{log} { screens = true; }
+  bool accept() noexcept override {
+    log_.push_back("accept " + std::to_string(msg()->as<note>().n));
+    return msg()->as<note>().n % 2 == 0;
+  }
+  void prepare() noexcept override { log_.push_back("prepare " + std::to_string(msg()->as<note>().n)); }
+  void done() noexcept override { log_.push_back("done " + std::to_string(msg()->as<note>().n)); }
+  std::vector<std::string>& log_;
+};
+}  // namespace
+
+TEST_CASE("a screening mail node is asked before the handler, and a refused message is never handled") {
+  journal j;
+  std::vector<std::string> log;
+  courier::manual_executor exec{{.seed = 3}};
+  courier::system sys{{.exec = &exec}};
+  auto ref = sys.spawn<scribe>(&j);
+  for (int n = 1; n <= 3; ++n) CHECK(ref.send_node(new odd_screen(courier::make_message<note>(note{n}).get(), log)));
+  CHECK(ref.send(note{4}));  // through its own hook: not screened
+  exec.run();
+  CHECK(j.notes == std::vector<int>{2, 4});
+  // Each screened node prepares the next screened one before it is asked.
+  CHECK(log == std::vector<std::string>{"prepare 2", "accept 1", "done 1", "prepare 3", "accept 2", "done 2",
+                                        "accept 3", "done 3"});
+  CHECK(sys.dead_letters().total() == 0);  // a refused message is discarded, not dead-lettered
+}
 
 TEST_CASE("a message sent with send_shared to many actors is shared by all of them, never copied") {
   payload::copies = 0;
