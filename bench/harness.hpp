@@ -51,6 +51,12 @@ std::vector<entry>& registry();
   static ::courier::bench::result COURIER_BENCH_CAT(bench_, __LINE__)(                       \
       [[maybe_unused]] const ::courier::bench::options& opts)
 
+/// The middle of `v` (the upper middle for an even count); 0 when empty.
+inline double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0 : v[v.size() / 2];
+}
+
 /// Worker threads every runtime gets: the reference machine has two cores.
 inline constexpr unsigned workers = 2;
 

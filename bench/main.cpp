@@ -80,11 +80,6 @@ std::optional<double> field(const std::string& json, const std::string& key) {
   return std::stod(json.substr(pos + key.size() + 3));
 }
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.empty() ? 0 : v[v.size() / 2];
-}
-
 std::string run_child(const std::string& self, const entry& e, bool quick, bool metrics) {
   std::string cmd = fmt::format("'{}' --scenario {} --impl {}{}{}", self, e.scenario, e.impl,
                                 quick ? " --quick" : "", metrics ? " --metrics" : "");

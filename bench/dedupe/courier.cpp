@@ -1,4 +1,3 @@
-#include <algorithm>
 #include <stdexcept>
 #include <vector>
 
@@ -27,11 +26,6 @@ double throughput(std::size_t window, std::uint64_t messages) {
   if (sub.stats().delivered != messages || sub.stats().duplicates != 0)
     throw std::runtime_error("dedupe/courier: a fresh id was not delivered exactly once");
   return static_cast<double>(messages) / seconds;
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
 }
 
 }  // namespace
