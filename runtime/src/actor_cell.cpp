@@ -27,6 +27,7 @@ constructing_scope::~constructing_scope() { constructing = previous; }
 void add_ref(actor_cell* c) noexcept { c->add_ref(); }
 void release(actor_cell* c) noexcept { c->release(); }
 bool enqueue(actor_cell* c, mail_hook* h) noexcept { return c->enqueue(h); }
+bool enqueue_shared(actor_cell* c, message* m) noexcept { return c->enqueue_shared(m); }
 void request_stop(actor_cell* c) noexcept { c->request_stop(); }
 
 actor_cell::actor_cell(system_core& core, const dispatch_table& table) noexcept
@@ -57,9 +58,10 @@ bool actor_cell::try_add_ref() noexcept {
   return n != 0;
 }
 
+template <sharing S>
 mail_hook* actor_cell::pop() noexcept {
   // Only mail_hooks are ever pushed; the queue's own stub is never returned.
-  auto* h = static_cast<mail_hook*>(mailbox_.pop());
+  auto* h = static_cast<mail_hook*>(mailbox_.pop<S>());
   if (counters_ != nullptr && h != nullptr) counters_->popped();
   return h;
 }
@@ -73,7 +75,10 @@ message_ptr actor_cell::take(mail_hook* h) noexcept {
 void actor_cell::finish(mail_hook* h) noexcept {
   message* m = h->msg();
   if (h != &m->own_hook()) retire(static_cast<mail_node&>(*h));
-  m->release();
+  if (core_->confined())
+    m->release<sharing::confined>();
+  else
+    m->release();
 }
 
 void actor_cell::retire(mail_node& n) noexcept {
@@ -82,6 +87,24 @@ void actor_cell::retire(mail_node& n) noexcept {
 }
 
 bool actor_cell::enqueue(mail_hook* h) noexcept {
+  return core_->confined() ? enqueue_as<sharing::confined>(h) : enqueue_as<sharing::shared>(h);
+}
+
+bool actor_cell::enqueue_shared(message* m) noexcept {
+  return core_->confined() ? enqueue_shared_as<sharing::confined>(m) : enqueue_shared_as<sharing::shared>(m);
+}
+
+template <sharing S>
+bool actor_cell::enqueue_shared_as(message* m) noexcept {
+  if (mail_hook* h = m->claim_hook<S>()) {
+    m->add_ref<S>();  // the mailbox's reference, as a mail_node would hold
+    return enqueue_as<S>(h);
+  }
+  return enqueue_as<S>(new mail_node(m, S));
+}
+
+template <sharing S>
+bool actor_cell::enqueue_as(mail_hook* h) noexcept {
   if (core_->stopping()) {
     core_->dead_letter(take(h), this, dead_letter_reason::shutdown);
     return false;
@@ -91,19 +114,20 @@ bool actor_cell::enqueue(mail_hook* h) noexcept {
     return false;
   }
   if (counters_ != nullptr) counters_->pushed();
-  mailbox_.push(h);
-  schedule_if_idle();
+  mailbox_.push<S>(h);
+  schedule_if_idle<S>();
   return true;
 }
 
+template <sharing S>
 void actor_cell::schedule_if_idle() noexcept {
   // seq_cst load: pairs with end_turn()'s seq_cst store and mailbox check
   // (Dekker): either we see the actor idle, or its last check sees our push.
   if (scheduled_.load(std::memory_order_seq_cst)) return;
   // seq_cst exchange: exactly one of the racing senders wins the right to schedule.
-  if (scheduled_.exchange(true, std::memory_order_seq_cst)) return;
+  if (atomics<S>::exchange(scheduled_, true, std::memory_order_seq_cst)) return;
   if (core_->detached()) return;  // the executor is gone; nothing can be queued any more
-  add_ref();  // the executor's reference, dropped when a turn ends idle
+  add_ref<S>();  // the executor's reference, dropped when a turn ends idle
   core_->exec().schedule(this);
 }
 
@@ -208,6 +232,14 @@ void actor_cell::drain(dead_letter_reason why) noexcept {
 }
 
 void actor_cell::run() noexcept {
+  if (core_->confined())
+    turn<sharing::confined>();
+  else
+    turn<sharing::shared>();
+}
+
+template <sharing S>
+void actor_cell::turn() noexcept {
   if (signals_.load(std::memory_order_acquire) != 0) apply_signals();
   if (tasks_ != nullptr) resume_woken();
   const std::uint32_t budget = core_->throughput();
@@ -215,7 +247,7 @@ void actor_cell::run() noexcept {
   idle_turn_hits_ = 0;
   while (handled < budget && !suspended_ && !mail_held() && life_.load(std::memory_order_relaxed) == life::running &&
          !core_->stopping()) {
-    mail_hook* h = pop();
+    mail_hook* h = pop<S>();
     if (h == nullptr) break;
     if (screened_out(h)) {
       finish(h);
@@ -232,9 +264,10 @@ void actor_cell::run() noexcept {
     drain(dead_letter_reason::shutdown);
   else if (life_.load(std::memory_order_relaxed) == life::stopped)
     drain(dead_letter_reason::stopped);
-  end_turn(handled == budget);
+  end_turn<S>(handled == budget);
 }
 
+template <sharing S>
 void actor_cell::end_turn(bool used_whole_turn) noexcept {
   // Read the consumer-only half before giving up the turn: once the flag is
   // clear another worker may own the mailbox.
@@ -245,20 +278,23 @@ void actor_cell::end_turn(bool used_whole_turn) noexcept {
   const task_state* const tasks = tasks_;  // another turn may set tasks_ once the flag is clear
   // seq_cst store: first half of the Dekker pattern with schedule_if_idle(),
   // request_stop() and raise(); the loads below are the second half.
-  scheduled_.store(false, std::memory_order_seq_cst);
+  atomics<S>::store(scheduled_, false, std::memory_order_seq_cst);
   bool more = (mail_counts && (!drained || !mailbox_.nothing_claimed())) ||
               life_.load(std::memory_order_seq_cst) == life::stop_requested ||
               signals_.load(std::memory_order_seq_cst) != 0 || wakes_pending(tasks);
   // seq_cst exchange: a sender may have claimed the turn since our store.
-  if (more && !scheduled_.exchange(true, std::memory_order_seq_cst)) {
+  if (more && !atomics<S>::exchange(scheduled_, true, std::memory_order_seq_cst)) {
     if (used_whole_turn)
       core_->exec().yield(this);
     else
       core_->exec().schedule(this);
     return;  // the executor keeps its reference
   }
-  release();
+  release<S>();
 }
+
+// Other files schedule through the shared path.
+template void actor_cell::schedule_if_idle<sharing::shared>() noexcept;
 
 }  // namespace detail
 

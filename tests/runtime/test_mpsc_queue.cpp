@@ -155,3 +155,38 @@ TEST_CASE("mpsc_queue under 4 producers delivers every item exactly once and in 
     for (std::uint32_t i = 0; i < per_producer; ++i) not_dequeued += state[p][i] != dequeued;
   CHECK(not_dequeued == 0);
 }
+
+TEST_CASE("a confined mpsc_queue keeps the same order and empty states as a shared one") {
+  // The confined operations replace the locked exchange with a load and a
+  // store; run both kinds through one script of pushes and pops.
+  courier::mpsc_queue shared_q, confined_q;
+  std::vector<item> a(64), b(64);
+  courier::splitmix64 rng{7};
+  std::uint32_t pushed = 0, popped = 0;
+  for (int step = 0; step < 10'000; ++step) {
+    const bool push = pushed - popped < a.size() && (pushed == popped || rng.below(2) == 0);
+    if (push) {
+      const std::size_t slot = pushed % a.size();
+      a[slot].seq = b[slot].seq = pushed++;
+      shared_q.push(&a[slot]);
+      confined_q.push<courier::sharing::confined>(&b[slot]);
+    } else {
+      item* x = pop_item(shared_q);
+      item* y = static_cast<item*>(confined_q.pop<courier::sharing::confined>());
+      REQUIRE(x != nullptr);
+      REQUIRE(y != nullptr);
+      CHECK(x->seq == popped);
+      CHECK(y->seq == popped);
+      ++popped;
+    }
+    REQUIRE(shared_q.empty() == confined_q.empty());
+    REQUIRE(confined_q.empty() == (pushed == popped));
+  }
+  while (popped < pushed) {
+    auto* y = static_cast<item*>(confined_q.pop<courier::sharing::confined>());
+    REQUIRE(y != nullptr);
+    CHECK(y->seq == popped++);
+  }
+  CHECK(confined_q.pop<courier::sharing::confined>() == nullptr);
+  CHECK(confined_q.empty());
+}

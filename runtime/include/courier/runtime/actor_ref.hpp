@@ -14,6 +14,7 @@ class actor_cell;
 void add_ref(actor_cell* c) noexcept;
 void release(actor_cell* c) noexcept;
 bool enqueue(actor_cell* c, mail_hook* h) noexcept;
+bool enqueue_shared(actor_cell* c, message* m) noexcept;
 void request_stop(actor_cell* c) noexcept;
 }  // namespace detail
 
@@ -47,11 +48,7 @@ class actor_ref {
   /// allocate a mail_node. @threadsafe
   bool send_shared(const message_ptr& m) const {
     if (cell_ == nullptr || !m) return false;
-    if (mail_hook* h = m->claim_hook()) {
-      m->add_ref();  // the mailbox's reference, as a mail_node would hold
-      return detail::enqueue(cell_, h);
-    }
-    return detail::enqueue(cell_, new mail_node(m.get()));
+    return detail::enqueue_shared(cell_, m.get());
   }
 
   /// Sends through a caller-made node (a mail_node subclass that wants to

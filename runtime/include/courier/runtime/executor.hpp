@@ -37,6 +37,12 @@ class executor {
 
   /// The number of threads running runnables.
   [[nodiscard]] virtual unsigned concurrency() const noexcept = 0;
+
+  /// True if one thread makes every call into this executor, runs every
+  /// runnable, and is the only one to send to the actors it runs (a
+  /// simulated world). Their mailboxes then skip the locked instructions
+  /// that only concurrent senders need (runtime/sharing.hpp).
+  [[nodiscard]] virtual bool confined() const noexcept { return false; }
 };
 
 }  // namespace courier

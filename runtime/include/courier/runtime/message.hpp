@@ -7,6 +7,7 @@
 
 #include "courier/runtime/memory.hpp"
 #include "courier/runtime/mpsc_queue.hpp"
+#include "courier/runtime/sharing.hpp"
 #include "courier/runtime/type_id.hpp"
 
 namespace courier {
@@ -55,12 +56,16 @@ class message : public detail::uses_courier_allocator {
   template <class T>
   [[nodiscard]] const T& as() const noexcept;
 
-  void add_ref() const noexcept { refs_.fetch_add(1, std::memory_order_relaxed); }
+  template <sharing S = sharing::shared>
+  void add_ref() const noexcept {
+    atomics<S>::fetch_add(refs_, 1u, std::memory_order_relaxed);
+  }
+  template <sharing S = sharing::shared>
   void release() const noexcept {
     // A sole owner skips the atomic RMW: nobody else can be reading refs_.
     if (refs_.load(std::memory_order_acquire) == 1 ||
         // acq_rel: the last release must see every other owner's reads of the payload.
-        refs_.fetch_sub(1, std::memory_order_acq_rel) == 1)
+        atomics<S>::fetch_sub(refs_, 1u, std::memory_order_acq_rel) == 1)
       delete this;
   }
 
@@ -73,10 +78,12 @@ class message : public detail::uses_courier_allocator {
   }
   /// Claims the built-in hook for one mailbox, once in the message's life:
   /// nullptr when already claimed, and the push needs a mail_node. @threadsafe
+  template <sharing S = sharing::shared>
   mail_hook* claim_hook() noexcept {
-    message* unclaimed = nullptr;
-    // relaxed: the claim orders nothing; the mailbox push publishes the hook.
-    return hook_.msg_.compare_exchange_strong(unclaimed, this, std::memory_order_relaxed) ? &hook_ : nullptr;
+    // An exchange, not a CAS: a claimed hook only ever holds `this`, so
+    // writing it again changes nothing. relaxed: the claim orders nothing;
+    // the mailbox push publishes the hook.
+    return atomics<S>::exchange(hook_.msg_, this, std::memory_order_relaxed) == nullptr ? &hook_ : nullptr;
   }
 
   /// Metadata attached by the bus, or nullptr for a plain message.
@@ -112,8 +119,13 @@ const T& message::as() const noexcept {
 /// An extra mailbox slot for a shared message; owns one reference to it.
 /// Subclasses learn when the receiver is done with the message.
 struct mail_node : mail_hook, detail::uses_courier_allocator {
-  explicit mail_node(message* m) noexcept {
-    m->add_ref();
+  explicit mail_node(message* m) noexcept : mail_node{m, sharing::shared} {}
+  /// With sharing::confined, for a message no other thread holds.
+  mail_node(message* m, sharing s) noexcept {
+    if (s == sharing::confined)
+      m->add_ref<sharing::confined>();
+    else
+      m->add_ref();
     msg_.store(m, std::memory_order_relaxed);
   }
   /// Asked in the receiver's turn, just before its handler would run, when

@@ -2,6 +2,8 @@
 
 #include <atomic>
 
+#include "courier/runtime/sharing.hpp"
+
 namespace courier {
 
 /// The link a type embeds to live in an mpsc_queue.
@@ -22,12 +24,13 @@ class mpsc_queue {
   mpsc_queue(const mpsc_queue&) = delete;
   mpsc_queue& operator=(const mpsc_queue&) = delete;
 
-  /// Appends `node`. Wait-free. @threadsafe
+  /// Appends `node`. Wait-free. @threadsafe with `sharing::shared`.
+  template <sharing S = sharing::shared>
   void push(mpsc_hook* node) noexcept {
     node->next.store(nullptr, std::memory_order_relaxed);
     // seq_cst: orders this claim before the producer's later read of the
     // owner's "scheduled" flag (Dekker pattern with the consumer's empty()).
-    mpsc_hook* prev = back_.exchange(node, std::memory_order_seq_cst);
+    mpsc_hook* prev = atomics<S>::exchange(back_, node, std::memory_order_seq_cst);
     // release: publishes the node's contents to the consumer's acquire in pop().
     prev->next.store(node, std::memory_order_release);
   }
@@ -37,7 +40,9 @@ class mpsc_queue {
   [[nodiscard]] mpsc_hook* peek() const noexcept { return front_ == &stub_ ? nullptr : front_; }
 
   /// Removes the oldest node, or returns nullptr if none is fully linked yet.
-  /// @pre only the single consumer calls pop() and empty().
+  /// @pre only the single consumer calls pop() and empty(); with
+  /// `sharing::confined`, no producer runs on another thread either.
+  template <sharing S = sharing::shared>
   mpsc_hook* pop() noexcept {
     mpsc_hook* front = front_;
     // acquire: pairs with the release link in push().
@@ -53,7 +58,7 @@ class mpsc_queue {
     }
     // seq_cst: see push(); a node claimed after the last link may be in flight.
     if (front != back_.load(std::memory_order_seq_cst)) return nullptr;
-    push(&stub_);
+    push<S>(&stub_);
     next = front->next.load(std::memory_order_acquire);
     if (next != nullptr) {
       front_ = next;

@@ -13,6 +13,7 @@
 #include "courier/runtime/detail/metrics_registry.hpp"
 #include "courier/runtime/memory.hpp"
 #include "courier/runtime/mpsc_queue.hpp"
+#include "courier/runtime/sharing.hpp"
 #include "courier/runtime/supervision.hpp"
 
 namespace courier {
@@ -72,6 +73,9 @@ class actor_cell : public runnable, public uses_courier_allocator {
 
   /// Queues `h` and schedules the actor if it was idle; false if dead-lettered.
   bool enqueue(mail_hook* h) noexcept;
+  /// Queues a reference to `m` (actor_ref::send_shared()): in its built-in
+  /// hook if still free, else in a new mail_node.
+  bool enqueue_shared(message* m) noexcept;
   /// Stops the actor after its current handler. The first request's reason
   /// (and text, for `failed`) is the one monitors and links see. @threadsafe
   void request_stop(exit_reason why = exit_reason::stopped, std::string what = {}) noexcept;
@@ -82,7 +86,10 @@ class actor_cell : public runnable, public uses_courier_allocator {
   /// This actor's per-message counters, or nullptr when metrics are off.
   [[nodiscard]] const cell_counters* counters() const noexcept { return counters_; }
 
-  void add_ref() noexcept { refs_.fetch_add(1, std::memory_order_relaxed); }
+  template <sharing S = sharing::shared>
+  void add_ref() noexcept {
+    atomics<S>::fetch_add(refs_, 1u, std::memory_order_relaxed);
+  }
   /// A new handle to this cell.
   [[nodiscard]] actor_ref self_ref() noexcept {
     add_ref();
@@ -90,9 +97,10 @@ class actor_cell : public runnable, public uses_courier_allocator {
   }
   /// Adds a reference unless the count already reached zero.
   bool try_add_ref() noexcept;
+  template <sharing S = sharing::shared>
   void release() noexcept {
     // acq_rel: the last owner must see every other owner's writes to the cell.
-    if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) destroy();
+    if (atomics<S>::fetch_sub(refs_, 1u, std::memory_order_acq_rel) == 1) destroy();
   }
 
   void run() noexcept final;
@@ -150,7 +158,16 @@ class actor_cell : public runnable, public uses_courier_allocator {
   static constexpr std::uint8_t no_reason = 0xff;
 
   void destroy() noexcept { delete this; }
+  // The hot paths come in both sharings; the public entry points pick one
+  // by the core's confined() flag.
+  template <sharing S>
+  bool enqueue_as(mail_hook* h) noexcept;
+  template <sharing S>
+  bool enqueue_shared_as(message* m) noexcept;
+  template <sharing S = sharing::shared>
   void schedule_if_idle() noexcept;
+  template <sharing S>
+  void turn() noexcept;
   void raise(std::uint8_t signal) noexcept;
   void apply_signals() noexcept;
   void handle(mail_hook* h) noexcept;
@@ -181,11 +198,13 @@ class actor_cell : public runnable, public uses_courier_allocator {
   void linked_exit(const actor_ref& from, exit_reason why, const std::string& what) noexcept;
   void close() noexcept;
   void drain(dead_letter_reason why) noexcept;
+  template <sharing S>
   void end_turn(bool used_whole_turn) noexcept;
   void finish(mail_hook* h) noexcept;
   message_ptr take(mail_hook* h) noexcept;
   void retire(mail_node& n) noexcept;
   void fail(mail_hook* h, std::string what) noexcept;
+  template <sharing S = sharing::shared>
   mail_hook* pop() noexcept;
   /// Whether `h` is a screening mail_node that refuses its message. Inline:
   /// most mail is the message's own hook or a node that does not screen.
