@@ -36,6 +36,7 @@ struct sub_state {
   tap_fn tap;                  // set for a tap: any type, called on the publishing thread
   request_tap_fn on_request;   // a tap's taker of requests no local responder serves
   bus_core* core = nullptr;
+  sharing counting = sharing::shared;  // confined when the system's executor is (per-delivery counts)
   std::atomic<bool> active{true};
   std::atomic<std::uint64_t> rr{0};  // round-robin cursor when this is a group's first member
 
@@ -113,7 +114,7 @@ struct sub_state {
   /// Counts one message handed to this subscription, per subscription and per subject.
   /// `tally`, when given, counts the subject's deliveries for the caller to add up once.
   void count_delivered(const message& m, publish_tally* tally, subject_counters* known = nullptr) {
-    delivered.fetch_add(1, std::memory_order_relaxed);
+    count(delivered, std::uint64_t{1}, counting);
     if (tally != nullptr) ++tally->handed;
     else subject_of(m, known).delivered.fetch_add(1, std::memory_order_relaxed);
   }
@@ -185,8 +186,12 @@ struct route_cache {
 
 struct bus_core {
   explicit bus_core(system& s, bus_config c)
-      : sys{s}, cfg{std::move(c)}, subjects{std::make_shared<subject_table>(cfg.metrics_subjects)} {}
+      : sys{s},
+        counting{s.exec().confined() ? sharing::confined : sharing::shared},
+        cfg{std::move(c)},
+        subjects{std::make_shared<subject_table>(cfg.metrics_subjects)} {}
   system& sys;
+  sharing counting;  // how publishes count: confined when only the system's one thread publishes
   bus_config cfg;
   courier::router routes;
   std::shared_ptr<subject_table> subjects;
@@ -501,6 +506,7 @@ result<subscription> bus::subscribe_erased(std::string_view pattern, type_id typ
   s->responder = responder;
   s->owns_target = owns_target;
   s->core = core_.get();
+  s->counting = core_->counting;
   s->timers = &sys_.timers();
   s->subjects = core_->subjects;
   if (opts.dedupe) s->dedupe = opts.dedupe.get();
@@ -525,9 +531,10 @@ errc bus::publish_erased(message_ptr msg) {
   if (!found) return found.error();
   // Held for the whole publish: a handler on this thread may subscribe, which clears the cache.
   const detail::route_ptr route = std::move(found).value();
-  core_->published.fetch_add(1, std::memory_order_relaxed);
+  const sharing counting = core_->counting;
+  count(core_->published, std::uint64_t{1}, counting);
   detail::subject_counters& counters = *route->counters;
-  counters.published.fetch_add(1, std::memory_order_relaxed);
+  count(counters.published, std::uint64_t{1}, counting);
   detail::publish_tally tally{.counters = &counters};
   const auto& subs = route->subs;
   errc outcome = errc::ok;
@@ -557,7 +564,7 @@ errc bus::publish_erased(message_ptr msg) {
     if (errc e = core_->deliver(s, msg, &tally, passed); e != errc::ok) outcome = e;
     ++delivered;
   }
-  if (tally.handed != 0) counters.delivered.fetch_add(tally.handed, std::memory_order_relaxed);
+  if (tally.handed != 0) count(counters.delivered, tally.handed, counting);
   if (delivered == 0) {
     core_->unroutable.fetch_add(1, std::memory_order_relaxed);
     counters.unroutable.fetch_add(1, std::memory_order_relaxed);
