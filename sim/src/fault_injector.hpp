@@ -62,11 +62,13 @@ class fault_injector final : public delivery_interceptor {
   void see_message(const message_ptr& m);
   /// Gives the trace the subscription's pattern, the first time it is seen.
   void name(std::uint32_t sub, std::string_view pattern) {
-    if (sub < named_.size() && named_[sub]) [[likely]]
-      return;
-    name_first(sub, pattern);
+    if (!named(sub)) [[unlikely]]
+      name_first(sub, pattern);
   }
+  [[nodiscard]] bool named(std::uint32_t sub) const noexcept { return sub < named_.size() && named_[sub] != 0; }
   void name_first(std::uint32_t sub, std::string_view pattern);
+  /// delivered() for a subscription not yet named.
+  [[gnu::noinline]] void delivered_first(std::uint32_t sub, std::string_view pattern, errc outcome);
   errc decide(const delivery& d, std::uint32_t sub);
   [[nodiscard]] link* find_link(std::uint32_t sub) const noexcept {
     return sub < links_.size() ? links_[sub].get() : nullptr;

@@ -20,6 +20,7 @@ const char* to_string(event e) noexcept {
     case event::reorder: return "reorder";
     case event::release: return "release";
     case event::cancelled: return "cancelled";
+    case event::round: return "round";
   }
   return "unknown";
 }
@@ -124,6 +125,7 @@ std::string trace::describe(const record& r) const {
   };
   switch (r.what) {
     case event::turn: return s + fmt::format(" picked {} of {} ready", r.value, r.subscription);
+    case event::round: return s + fmt::format(" of {} turns", r.value);
     case event::timers: return s + fmt::format(" fired {}", r.value);
     case event::deliver:
     case event::drop:

@@ -12,10 +12,12 @@
 
 namespace courier::sim {
 
-/// The world's executor: a seeded choice among the ready runnables, each
-/// choice appended to the trace directly rather than through a callback,
-/// since it happens once per actor turn. With schedule::rounds a runnable
-/// made ready during a round waits in `next_` for the round after it.
+/// The world's executor: a seeded order among the ready runnables, appended
+/// to the trace directly rather than through a callback. Under
+/// schedule::rounds a runnable made ready during a round waits in `next_`
+/// for the round after it; each round is shuffled when it begins and traced
+/// as one record, since its order follows from the seed and its size. Under
+/// schedule::uniform every turn is an independent pick, traced on its own.
 /// @pre all calls, including schedule(), come from one thread.
 class world_executor final : public executor {
  public:
@@ -28,15 +30,8 @@ class world_executor final : public executor {
 
   /// Runs one ready runnable chosen by the seed. False if none was ready.
   bool run_one() noexcept {
-    if (ready_.empty()) {
-      if (next_.empty()) return false;
-      ready_.swap(next_);  // a new round: everything that became ready during the last one
-    }
-    const auto i = static_cast<std::size_t>(rng_.below(ready_.size()));
-    if (turns_ != nullptr) turns_->add(event::turn, i, static_cast<std::uint32_t>(ready_.size()));
-    runnable* r = ready_[i];
-    ready_[i] = ready_.back();  // the last one takes the picked one's place
-    ready_.pop_back();
+    runnable* r = order_ == sim::schedule::rounds ? next_in_round() : pick_uniform();
+    if (r == nullptr) return false;
     r->run();
     return true;
   }
@@ -55,13 +50,38 @@ class world_executor final : public executor {
     }
   }
   [[nodiscard]] unsigned concurrency() const noexcept override { return 1; }
+  [[nodiscard]] bool confined() const noexcept override { return true; }
 
  private:
+  /// The next runnable of the current round, starting a round if it is over.
+  runnable* next_in_round() noexcept {
+    if (ready_.empty()) {
+      if (next_.empty()) return nullptr;
+      ready_.swap(next_);
+      // Fisher-Yates; the round then runs from the back.
+      for (std::size_t i = ready_.size(); i > 1; --i) std::swap(ready_[i - 1], ready_[rng_.below(i)]);
+      if (turns_ != nullptr) turns_->add(event::round, ready_.size());
+    }
+    runnable* r = ready_.back();
+    ready_.pop_back();
+    return r;
+  }
+
+  runnable* pick_uniform() noexcept {
+    if (ready_.empty()) return nullptr;
+    const auto i = static_cast<std::size_t>(rng_.below(ready_.size()));
+    if (turns_ != nullptr) turns_->add(event::turn, i, static_cast<std::uint32_t>(ready_.size()));
+    runnable* r = ready_[i];
+    ready_[i] = ready_.back();  // the last one takes the picked one's place
+    ready_.pop_back();
+    return r;
+  }
+
   splitmix64 rng_;
   sim::trace* turns_;  // null when turns are not traced
   sim::schedule order_;
-  std::vector<runnable*> ready_;  // the runnables the seed picks among, in no order
-  std::vector<runnable*> next_;   // schedule::rounds: made ready during this round
+  std::vector<runnable*> ready_;  // rounds: the current round, run from the back; uniform: all ready, in no order
+  std::vector<runnable*> next_;   // rounds: made ready during this round
 };
 
 }  // namespace courier::sim

@@ -12,7 +12,7 @@ namespace courier::sim {
 
 /// What one trace record says happened.
 enum class event : std::uint8_t {
-  turn,       ///< The executor ran one runnable: value = index picked, subscription = how many it was picked from.
+  turn,       ///< schedule::uniform ran one runnable: value = index picked, subscription = how many it was picked from.
   deliver,    ///< A message was handed to a subscription: value = subject hash.
   timers,     ///< The clock jumped to a deadline: value = timers fired there.
   drop,       ///< A drop fault swallowed a delivery: value = subject hash.
@@ -21,6 +21,7 @@ enum class event : std::uint8_t {
   reorder,    ///< A reorder fault held a delivery back: value = messages now held.
   release,    ///< A reorder window let its held messages go: value = how many.
   cancelled,  ///< A deferred delivery found its subscription gone: value = subject hash.
+  round,      ///< schedule::rounds began a round, in the order the seed shuffles: value = runnables in it.
 };
 
 /// Returns the event's name ("turn", "deliver", ...).
