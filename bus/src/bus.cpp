@@ -480,7 +480,7 @@ bus::~bus() {
 
 void bus::stamp(envelope& env, std::string_view subject, std::string_view type_name, publish_options&& opts) {
   env.id = opts.id ? *opts.id : uuid::v7();
-  env.subject = subject;
+  env.subject.append(subject);  // empty until now: an append skips assign()'s overlap handling
   env.type_name = type_name;
   env.timestamp = sys_.timers().now();
   if (opts.ttl) env.deadline = env.timestamp + *opts.ttl;
