@@ -83,7 +83,7 @@ void actor_cell::finish(mail_hook* h) noexcept {
 
 void actor_cell::retire(mail_node& n) noexcept {
   n.done();
-  delete &n;
+  n.dispose();
 }
 
 bool actor_cell::enqueue(mail_hook* h) noexcept {

@@ -57,7 +57,7 @@ class actor_ref {
     if (cell_ != nullptr) return detail::enqueue(cell_, n);
     message_ptr m = message_ptr::adopt(n->msg());
     n->done();
-    delete n;
+    n->dispose();
     return false;
   }
 

@@ -60,6 +60,11 @@ class message : public detail::uses_courier_allocator {
   void add_ref() const noexcept {
     atomics<S>::fetch_add(refs_, 1u, std::memory_order_relaxed);
   }
+  /// Adds `n` references with one atomic add (for a batch of mail_nodes).
+  void add_refs(std::uint32_t n) const noexcept { refs_.fetch_add(n, std::memory_order_relaxed); }
+  /// Drops `n` references taken with add_refs() and not handed out.
+  /// @pre the caller holds another reference, so the count stays above zero.
+  void drop_refs(std::uint32_t n) const noexcept { refs_.fetch_sub(n, std::memory_order_relaxed); }
   template <sharing S = sharing::shared>
   void release() const noexcept {
     // A sole owner skips the atomic RMW: nobody else can be reading refs_.
@@ -119,7 +124,12 @@ const T& message::as() const noexcept {
 /// An extra mailbox slot for a shared message; owns one reference to it.
 /// Subclasses learn when the receiver is done with the message.
 struct mail_node : mail_hook, detail::uses_courier_allocator {
+  /// Tag for a node whose message reference the caller has already counted.
+  struct counted_t {};
+  static constexpr counted_t counted{};
+
   explicit mail_node(message* m) noexcept : mail_node{m, sharing::shared} {}
+  mail_node(message* m, counted_t) noexcept { msg_.store(m, std::memory_order_relaxed); }
   /// With sharing::confined, for a message no other thread holds.
   mail_node(message* m, sharing s) noexcept {
     if (s == sharing::confined)
@@ -138,6 +148,9 @@ struct mail_node : mail_hook, detail::uses_courier_allocator {
   /// Called once the receiver handled, discarded or dead-lettered the
   /// message; the node's reference to it has already been handed on or released.
   virtual void done() noexcept {}
+  /// Frees the node after done(). A node allocated with others (a batch)
+  /// overrides it to give its share of the batch back.
+  virtual void dispose() noexcept { delete this; }
   virtual ~mail_node() = default;
 
   bool screens = false;  ///< Whether the receiver asks accept() first.
