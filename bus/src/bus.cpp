@@ -120,6 +120,9 @@ struct sub_state {
   request_tap_fn on_request;   // a tap's taker of requests no local responder serves
   bus_core* core = nullptr;
   sharing counting = sharing::shared;  // confined when the system's executor is (per-delivery counts)
+  // Unbounded, without dedupe or a queue group, not a tap: a publish with no
+  // interceptor puts the message straight in the mailbox (publish_erased()).
+  bool plain = false;
   std::atomic<bool> active{true};
   std::atomic<std::uint64_t> rr{0};  // round-robin cursor when this is a group's first member
 
@@ -602,6 +605,7 @@ result<subscription> bus::subscribe_erased(std::string_view pattern, type_id typ
     s->dedupe = s->own_dedupe.get();
   }
   s->opts = std::move(opts);
+  s->plain = s->opts.capacity == 0 && s->dedupe == nullptr && s->opts.queue_group.empty();
   if (errc e = core_->enroll(s); e != errc::ok) {
     if (owns_target) target.stop();
     return e;
@@ -627,10 +631,17 @@ errc bus::publish_erased(message_ptr msg) {
   std::size_t delivered = 0;
   std::vector<const std::string*> groups_done;
   const bool passed = core_->passes(msg);
+  const bool direct = !core_->cfg.intercept;
   for (std::size_t i = 0; i < subs.size(); ++i) {
     auto& s = subs[i];
     if (!s->active.load(std::memory_order_acquire)) continue;
     if (s->type != msg->type() && !s->tap) continue;
+    if (s->plain && direct) {  // what deliver() would do, without its checks
+      s->count_delivered(*msg, &tally);
+      tally.send(s->target, msg);
+      ++delivered;
+      continue;
+    }
     if (!s->opts.queue_group.empty()) {
       const std::string& g = s->opts.queue_group;
       if (std::any_of(groups_done.begin(), groups_done.end(), [&](auto* d) { return *d == g; })) continue;
