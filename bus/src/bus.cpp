@@ -120,8 +120,8 @@ struct sub_state {
   request_tap_fn on_request;   // a tap's taker of requests no local responder serves
   bus_core* core = nullptr;
   sharing counting = sharing::shared;  // confined when the system's executor is (per-delivery counts)
-  // Unbounded, without dedupe or a queue group, not a tap: a publish with no
-  // interceptor puts the message straight in the mailbox (publish_erased()).
+  // Unbounded, without dedupe or a queue group, not a tap: a publish that no
+  // interceptor holds back puts the message straight in the mailbox (publish_erased()).
   bool plain = false;
   std::atomic<bool> active{true};
   std::atomic<std::uint64_t> rr{0};  // round-robin cursor when this is a group's first member
@@ -631,14 +631,16 @@ errc bus::publish_erased(message_ptr msg) {
   std::size_t delivered = 0;
   std::vector<const std::string*> groups_done;
   const bool passed = core_->passes(msg);
-  const bool direct = !core_->cfg.intercept;
+  // An interceptor that let the message pass still hears of each delivery.
+  delivery_interceptor* const watcher = passed ? core_->cfg.intercept.get() : nullptr;
   for (std::size_t i = 0; i < subs.size(); ++i) {
     auto& s = subs[i];
     if (!s->active.load(std::memory_order_acquire)) continue;
     if (s->type != msg->type() && !s->tap) continue;
-    if (s->plain && direct) {  // what deliver() would do, without its checks
+    if (s->plain && passed) {  // what deliver() would do, without its checks
       s->count_delivered(*msg, &tally);
       tally.send(s->target, msg);
+      if (watcher != nullptr) watcher->delivered(s->id, s->pattern, errc::ok);
       ++delivered;
       continue;
     }
