@@ -75,10 +75,7 @@ message_ptr actor_cell::take(mail_hook* h) noexcept {
 void actor_cell::finish(mail_hook* h) noexcept {
   message* m = h->msg();
   if (h != &m->own_hook()) retire(static_cast<mail_node&>(*h));
-  if (core_->confined())
-    m->release<sharing::confined>();
-  else
-    m->release();
+  m->release(core_->sharing_mode());
 }
 
 void actor_cell::retire(mail_node& n) noexcept {

@@ -65,12 +65,13 @@ class message : public detail::uses_courier_allocator {
   /// Drops `n` references taken with add_refs() and not handed out.
   /// @pre the caller holds another reference, so the count stays above zero.
   void drop_refs(std::uint32_t n) const noexcept { refs_.fetch_sub(n, std::memory_order_relaxed); }
-  template <sharing S = sharing::shared>
-  void release() const noexcept {
+  /// Drops one reference; `s` is how the remaining owners share the message.
+  void release(sharing s = sharing::shared) const noexcept {
     // A sole owner skips the atomic RMW: nobody else can be reading refs_.
     if (refs_.load(std::memory_order_acquire) == 1 ||
         // acq_rel: the last release must see every other owner's reads of the payload.
-        atomics<S>::fetch_sub(refs_, 1u, std::memory_order_acq_rel) == 1)
+        (s == sharing::confined ? atomics<sharing::confined>::fetch_sub(refs_, 1u, std::memory_order_acq_rel)
+                                : refs_.fetch_sub(1, std::memory_order_acq_rel)) == 1)
       delete this;
   }
 

@@ -28,6 +28,7 @@ class system_core {
   [[nodiscard]] executor& exec() const noexcept { return *exec_; }
   /// The executor's confined(), read once.
   [[nodiscard]] bool confined() const noexcept { return confined_; }
+  [[nodiscard]] sharing sharing_mode() const noexcept { return confined_ ? sharing::confined : sharing::shared; }
   /// The system's timers; drive idle timeouts and restart backoff.
   [[nodiscard]] timer_service& timers() const noexcept { return *timers_; }
   /// Sinks subscribed to dead letters at run time.
