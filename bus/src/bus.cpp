@@ -120,8 +120,9 @@ struct sub_state {
   request_tap_fn on_request;   // a tap's taker of requests no local responder serves
   bus_core* core = nullptr;
   sharing counting = sharing::shared;  // confined when the system's executor is (per-delivery counts)
-  // Unbounded, without dedupe or a queue group, not a tap: a publish that no
-  // interceptor holds back puts the message straight in the mailbox (publish_erased()).
+  // Unbounded, without a queue group, not a tap: a publish that no
+  // interceptor holds back hands it the message without admit()'s checks
+  // (publish_erased()).
   bool plain = false;
   std::atomic<bool> active{true};
   std::atomic<std::uint64_t> rr{0};  // round-robin cursor when this is a group's first member
@@ -605,7 +606,7 @@ result<subscription> bus::subscribe_erased(std::string_view pattern, type_id typ
     s->dedupe = s->own_dedupe.get();
   }
   s->opts = std::move(opts);
-  s->plain = s->opts.capacity == 0 && s->dedupe == nullptr && s->opts.queue_group.empty();
+  s->plain = s->opts.capacity == 0 && s->opts.queue_group.empty();
   if (errc e = core_->enroll(s); e != errc::ok) {
     if (owns_target) target.stop();
     return e;
@@ -638,8 +639,7 @@ errc bus::publish_erased(message_ptr msg) {
     if (!s->active.load(std::memory_order_acquire)) continue;
     if (s->type != msg->type() && !s->tap) continue;
     if (s->plain && passed) {  // what deliver() would do, without its checks
-      s->count_delivered(*msg, &tally);
-      tally.send(s->target, msg);
+      detail::bus_core::hand_over(s, msg, &tally);
       if (watcher != nullptr) watcher->delivered(s->id, s->pattern, errc::ok);
       ++delivered;
       continue;
