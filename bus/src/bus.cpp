@@ -18,16 +18,18 @@ namespace courier {
 namespace detail {
 
 /// The mailbox nodes of one publish's fan-out past its first subscriber,
-/// allocated together: one allocation and one reference-count add per
-/// publish instead of one each per subscriber, and no free per delivery on
-/// the subscribers' threads. The block frees itself once the publish has
-/// closed it and every node it handed out has been disposed of.
+/// allocated together. The block holds one reference to the message for all
+/// its nodes, which hold none, so a delivery costs no allocation and, on the
+/// subscriber's worker, one atomic decrement of the block's count instead of
+/// a free and a reference release. The block frees itself, and drops its
+/// reference, once the publish has closed it and every node it handed out
+/// has been disposed of.
 class fanout_block {
  public:
-  /// A block for up to `capacity` nodes carrying `m`; counts their references to `m` now.
+  /// A block for up to `capacity` nodes carrying `m`.
   static fanout_block* make(message* m, std::uint32_t capacity) {
     void* mem = allocate(bytes(capacity));
-    m->add_refs(capacity);
+    m->add_ref();
     return ::new (mem) fanout_block{m, capacity};
   }
   fanout_block(const fanout_block&) = delete;
@@ -38,17 +40,12 @@ class fanout_block {
     if (taken_ == capacity_) return nullptr;
     return ::new (&nodes()[taken_++]) node{msg_, this};
   }
-  /// Ends the publish: gives back the references of the nodes not taken and
-  /// the publish's own hold. @pre the caller still holds a reference to the message.
-  void close() noexcept {
-    const std::uint32_t unused = capacity_ - taken_;
-    if (unused != 0) msg_->drop_refs(unused);
-    release(unused + 1);
-  }
+  /// Ends the publish: gives back the shares of the nodes not taken and the publish's own.
+  void close() noexcept { release(capacity_ - taken_ + 1); }
 
  private:
   struct node final : mail_node {
-    node(message* m, fanout_block* b) noexcept : mail_node{m, counted}, block{b} {}
+    node(message* m, fanout_block* b) noexcept : mail_node{m, borrowed}, block{b} {}
     void dispose() noexcept override { block->release(1); }
     fanout_block* block;
   };
@@ -61,6 +58,7 @@ class fanout_block {
     // acq_rel: the last one out must see every other node's use of the block.
     if (live_.fetch_sub(n, std::memory_order_acq_rel) != n) return;
     const std::uint32_t capacity = capacity_;
+    const message_ptr msg = message_ptr::adopt(msg_);  // the block's reference, released last
     for (std::uint32_t i = 0; i < taken_; ++i) nodes()[i].~node();
     this->~fanout_block();
     deallocate(this, bytes(capacity));

@@ -68,13 +68,22 @@ mail_hook* actor_cell::pop() noexcept {
 
 message_ptr actor_cell::take(mail_hook* h) noexcept {
   message* m = h->msg();
-  if (h != &m->own_hook()) retire(static_cast<mail_node&>(*h));  // its reference moves to us
+  if (h != &m->own_hook()) {
+    auto& n = static_cast<mail_node&>(*h);
+    if (!n.holds_ref()) m->add_ref();  // before dispose() lets the node's maker drop its own
+    retire(n);                         // the node's reference moves to us
+  }
   return message_ptr::adopt(m);
 }
 
 void actor_cell::finish(mail_hook* h) noexcept {
   message* m = h->msg();
-  if (h != &m->own_hook()) retire(static_cast<mail_node&>(*h));
+  if (h != &m->own_hook()) {
+    auto& n = static_cast<mail_node&>(*h);
+    const bool held = n.holds_ref();
+    retire(n);
+    if (!held) return;  // `m` may be gone now: the node's maker held the reference
+  }
   m->release(core_->sharing_mode());
 }
 

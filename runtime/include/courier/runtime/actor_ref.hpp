@@ -55,7 +55,9 @@ class actor_ref {
   /// know when the receiver is done). Takes ownership of `n`. @threadsafe
   bool send_node(mail_node* n) const {
     if (cell_ != nullptr) return detail::enqueue(cell_, n);
-    message_ptr m = message_ptr::adopt(n->msg());
+    message* msg = n->msg();
+    if (!n->holds_ref()) msg->add_ref();  // before dispose() lets the maker drop its own
+    message_ptr m = message_ptr::adopt(msg);
     n->done();
     n->dispose();
     return false;

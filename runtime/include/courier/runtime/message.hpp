@@ -60,11 +60,7 @@ class message : public detail::uses_courier_allocator {
   void add_ref() const noexcept {
     atomics<S>::fetch_add(refs_, 1u, std::memory_order_relaxed);
   }
-  /// Adds `n` references with one atomic add (for a batch of mail_nodes).
-  void add_refs(std::uint32_t n) const noexcept { refs_.fetch_add(n, std::memory_order_relaxed); }
-  /// Drops `n` references taken with add_refs() and not handed out.
-  /// @pre the caller holds another reference, so the count stays above zero.
-  void drop_refs(std::uint32_t n) const noexcept { refs_.fetch_sub(n, std::memory_order_relaxed); }
+
   /// Drops one reference; `s` is how the remaining owners share the message.
   void release(sharing s = sharing::shared) const noexcept {
     // A sole owner skips the atomic RMW: nobody else can be reading refs_.
@@ -125,12 +121,13 @@ const T& message::as() const noexcept {
 /// An extra mailbox slot for a shared message; owns one reference to it.
 /// Subclasses learn when the receiver is done with the message.
 struct mail_node : mail_hook, detail::uses_courier_allocator {
-  /// Tag for a node whose message reference the caller has already counted.
-  struct counted_t {};
-  static constexpr counted_t counted{};
+  /// Tag for a node that holds no reference of its own: its maker keeps the
+  /// message alive until the node's dispose() (a batch of nodes holding one).
+  struct borrowed_t {};
+  static constexpr borrowed_t borrowed{};
 
   explicit mail_node(message* m) noexcept : mail_node{m, sharing::shared} {}
-  mail_node(message* m, counted_t) noexcept { msg_.store(m, std::memory_order_relaxed); }
+  mail_node(message* m, borrowed_t) noexcept : holds_ref_{false} { msg_.store(m, std::memory_order_relaxed); }
   /// With sharing::confined, for a message no other thread holds.
   mail_node(message* m, sharing s) noexcept {
     if (s == sharing::confined)
@@ -147,7 +144,8 @@ struct mail_node : mail_hook, detail::uses_courier_allocator {
   /// accept() is about to run: a hint to start fetching what its own accept() reads.
   virtual void prepare() noexcept {}
   /// Called once the receiver handled, discarded or dead-lettered the
-  /// message; the node's reference to it has already been handed on or released.
+  /// message; the node's reference to it (if it holds one) has already been
+  /// handed on or released.
   virtual void done() noexcept {}
   /// Frees the node after done(). A node allocated with others (a batch)
   /// overrides it to give its share of the batch back.
@@ -155,6 +153,11 @@ struct mail_node : mail_hook, detail::uses_courier_allocator {
   virtual ~mail_node() = default;
 
   bool screens = false;  ///< Whether the receiver asks accept() first.
+  /// Whether the node holds a reference to its message (all but borrowed ones).
+  [[nodiscard]] bool holds_ref() const noexcept { return holds_ref_; }
+
+ private:
+  bool holds_ref_ = true;
 };
 
 /// A counted reference to a message.
