@@ -125,7 +125,7 @@ std::string trace::describe(const record& r) const {
   };
   switch (r.what) {
     case event::turn: return s + fmt::format(" picked {} of {} ready", r.value, r.subscription);
-    case event::round: return s + fmt::format(" of {} turns", r.value);
+    case event::round: return s + fmt::format(" of {} turns, shuffled from {:016x}", r.subscription, r.value);
     case event::timers: return s + fmt::format(" fired {}", r.value);
     case event::deliver:
     case event::drop:

@@ -16,7 +16,8 @@ namespace courier::sim {
 /// to the trace directly rather than through a callback. Under
 /// schedule::rounds a runnable made ready during a round waits in `next_`
 /// for the round after it; each round is shuffled when it begins and traced
-/// as one record, since its order follows from the seed and its size. Under
+/// as one record, since its order follows from its size and the random
+/// state it is shuffled from. Under
 /// schedule::uniform every turn is an independent pick, traced on its own.
 /// @pre all calls, including schedule(), come from one thread.
 class world_executor final : public executor {
@@ -58,9 +59,10 @@ class world_executor final : public executor {
     if (ready_.empty()) {
       if (next_.empty()) return nullptr;
       ready_.swap(next_);
+      // The state and the size fix the order, so the trace holds both.
+      if (turns_ != nullptr) turns_->add(event::round, rng_.state(), static_cast<std::uint32_t>(ready_.size()));
       // Fisher-Yates; the round then runs from the back.
       for (std::size_t i = ready_.size(); i > 1; --i) std::swap(ready_[i - 1], ready_[rng_.below(i)]);
-      if (turns_ != nullptr) turns_->add(event::round, ready_.size());
     }
     runnable* r = ready_.back();
     ready_.pop_back();

@@ -93,7 +93,7 @@ TEST_CASE("run_until a predicate stops as soon as it holds, or when the world is
   CHECK(w.idle());
 }
 
-TEST_CASE("the same seed gives the same run and trace hash; another seed another", "[sim]") {
+TEST_CASE("the same seed gives the same run and trace hash, another seed another", "[sim]") {
   std::vector<int> first, again, other;
   const auto h1 = chatter_hash(7, &first);
   const auto h2 = chatter_hash(7, &again);

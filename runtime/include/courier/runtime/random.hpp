@@ -18,6 +18,9 @@ class splitmix64 {
     return z ^ (z >> 31);
   }
 
+  /// The generator's state: what the next numbers follow from.
+  [[nodiscard]] std::uint64_t state() const noexcept { return state_; }
+
   /// A number in [0, bound) (Lemire's multiply-shift; bias below 2^-32 for small bounds).
   std::uint64_t below(std::uint64_t bound) noexcept {
     __extension__ using u128 = unsigned __int128;

@@ -21,7 +21,7 @@ enum class event : std::uint8_t {
   reorder,    ///< A reorder fault held a delivery back: value = messages now held.
   release,    ///< A reorder window let its held messages go: value = how many.
   cancelled,  ///< A deferred delivery found its subscription gone: value = subject hash.
-  round,      ///< schedule::rounds began a round, in the order the seed shuffles: value = runnables in it.
+  round,      ///< schedule::rounds began a round: value = the random state its order is shuffled from, subscription = runnables in it.
 };
 
 /// Returns the event's name ("turn", "deliver", ...).
