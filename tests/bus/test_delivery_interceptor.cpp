@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include <courier/courier.hpp>
+#include <algorithm>
 #include <optional>
 #include <string>
 #include <vector>
@@ -116,4 +117,40 @@ TEST_CASE("a message the interceptor passes is delivered by the bus and reported
   CHECK(narrow == std::vector<int>{0});
   CHECK(all.stats().delivered == 3);
   CHECK(one.stats().rejected == 2);
+}
+
+TEST_CASE("every delivery of a wide fan-out is reported once, in order, before publish returns",
+          "[bus][intercept]") {
+  auto watch = std::make_shared<evens_pass>();
+  courier::test::virtual_bus f{5, {.intercept = watch}};
+  auto& bus = f.bus;
+  std::vector<int> seen;
+  std::vector<courier::subscription> subs;
+  // Some of them bounded, so that both of the bus's delivery paths report.
+  constexpr int wide = 75;
+  for (int i = 0; i < wide; ++i) {
+    courier::subscribe_options opts;
+    if (i % 7 == 0) opts = {.capacity = 4, .policy = courier::overflow::reject};
+    subs.push_back(bus.subscribe<note>("fan.out", f.sys.spawn<collector>(seen), opts).value());
+  }
+  REQUIRE(bus.publish("fan.out", note{0}) == courier::errc::ok);
+  REQUIRE(watch->told.size() == wide);  // before any turn has run
+  std::vector<std::uint64_t> ids;
+  for (const auto& r : watch->told) {
+    CHECK(r.pattern == "fan.out");
+    CHECK(r.outcome == courier::errc::ok);
+    ids.push_back(r.sub);
+  }
+  std::vector<std::uint64_t> expected;
+  for (const auto& s : subs) expected.push_back(s.id());
+  std::sort(ids.begin(), ids.end());
+  CHECK(ids == expected);  // each subscription once
+  // A second publish reports in the same order as the first: the route's.
+  const std::vector<evens_pass::report> first = watch->told;
+  watch->told.clear();
+  REQUIRE(bus.publish("fan.out", note{2}) == courier::errc::ok);
+  CHECK(watch->told == first);
+  CHECK(watch->asked.empty());
+  f.exec.run();
+  CHECK(seen.size() == 2 * wide);
 }

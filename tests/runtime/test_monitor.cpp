@@ -121,7 +121,7 @@ TEST_CASE("a restart is not a stop: monitors stay and see nothing until the acto
   CHECK(log.down_at(0).reason == exit_reason::stopped);
 }
 
-TEMPLATE_TEST_CASE("linked actors share a failure; a normal stop does not spread", "[monitor][link]",
+TEMPLATE_TEST_CASE("linked actors share a failure, but a normal stop does not spread", "[monitor][link]",
                    virtual_env, real_env) {
   TestType env;
   INFO(TestType::name);
@@ -365,7 +365,7 @@ class dozer : public courier::actor {
 
 }  // namespace
 
-TEST_CASE("an idle callback that throws is a failure for supervision; the new instance rearms", "[monitor][idle]") {
+TEST_CASE("an idle callback that throws is a failure for supervision, and the new instance rearms", "[monitor][idle]") {
   virtual_env env;
   probe p{env.sys.timers()};
   auto d = env.sys.spawn<dozer>(supervision{.on_failure = strategy::restart, .intensity = {.max_restarts = 10}}, &p,

@@ -202,7 +202,7 @@ TEST_CASE("nats core: the header checks refuse exactly the bytes a header line c
   CHECK(nats.stats().rejected == refused + 1);
 }
 
-TEST_CASE("nats core: only the encoder's own headers go unchecked; whatever a publisher supplies is checked") {
+TEST_CASE("nats core: only the encoder's own headers go unchecked, whatever a publisher supplies is checked") {
   nats_server server;
   nats_bridge nats{core_config(server)};
   codec_registry codecs;
