@@ -20,17 +20,20 @@ namespace detail {
 /// The mailbox nodes of one publish's fan-out past its first subscriber,
 /// allocated together. The block holds one reference to the message for all
 /// its nodes, which hold none, so a delivery costs no allocation and, on the
-/// subscriber's worker, one atomic decrement of the block's count instead of
-/// a free and a reference release. The block frees itself, and drops its
+/// subscriber's worker, one decrement of the block's count instead of a free
+/// and a reference release; the decrement is atomic unless the bus's system
+/// is confined to one thread. The block frees itself, and drops its
 /// reference, once the publish has closed it and every node it handed out
 /// has been disposed of.
 class fanout_block {
  public:
-  /// A block for up to `capacity` nodes carrying `m`.
-  static fanout_block* make(message* m, std::uint32_t capacity) {
+  /// A block for up to `capacity` nodes carrying `m`; `s` says whether
+  /// other threads share it (see sharing), which every count it keeps follows.
+  static fanout_block* make(message* m, std::uint32_t capacity, sharing s) {
     void* mem = allocate(bytes(capacity));
-    m->add_ref();
-    return ::new (mem) fanout_block{m, capacity};
+    if (s == sharing::confined) m->add_ref<sharing::confined>();
+    else m->add_ref();
+    return ::new (mem) fanout_block{m, capacity, s};
   }
   fanout_block(const fanout_block&) = delete;
   fanout_block& operator=(const fanout_block&) = delete;
@@ -38,36 +41,50 @@ class fanout_block {
   /// The next node, or nullptr once all are taken.
   mail_node* take() noexcept {
     if (taken_ == capacity_) return nullptr;
-    return ::new (&nodes()[taken_++]) node{msg_, this};
+    void* at = &slots()[taken_++];
+    if (sharing_ == sharing::confined) return ::new (at) node<sharing::confined>{msg_, this};
+    return ::new (at) node<sharing::shared>{msg_, this};
   }
   /// Ends the publish: gives back the shares of the nodes not taken and the publish's own.
-  void close() noexcept { release(capacity_ - taken_ + 1); }
+  void close() noexcept {
+    const std::uint32_t unused = capacity_ - taken_ + 1;
+    if (sharing_ == sharing::confined) release<sharing::confined>(unused);
+    else release<sharing::shared>(unused);
+  }
 
  private:
+  template <sharing S>
   struct node final : mail_node {
     node(message* m, fanout_block* b) noexcept : mail_node{m, borrowed}, block{b} {}
-    void dispose() noexcept override { block->release(1); }
+    void dispose() noexcept override { block->release<S>(1); }
     fanout_block* block;
   };
+  using slot = node<sharing::shared>;
+  static_assert(sizeof(node<sharing::confined>) == sizeof(slot), "either kind of node fits a slot");
 
-  fanout_block(message* m, std::uint32_t capacity) noexcept : msg_{m}, capacity_{capacity}, live_{capacity + 1} {}
-  static std::size_t bytes(std::uint32_t capacity) noexcept { return sizeof(fanout_block) + capacity * sizeof(node); }
-  node* nodes() noexcept { return reinterpret_cast<node*>(this + 1); }
+  fanout_block(message* m, std::uint32_t capacity, sharing s) noexcept
+      : msg_{m}, capacity_{capacity}, live_{capacity + 1}, sharing_{s} {}
+  static std::size_t bytes(std::uint32_t capacity) noexcept { return sizeof(fanout_block) + capacity * sizeof(slot); }
+  slot* slots() noexcept { return reinterpret_cast<slot*>(this + 1); }
 
+  template <sharing S>
   void release(std::uint32_t n) noexcept {
     // acq_rel: the last one out must see every other node's use of the block.
-    if (live_.fetch_sub(n, std::memory_order_acq_rel) != n) return;
+    if (atomics<S>::fetch_sub(live_, n, std::memory_order_acq_rel) != n) return;
     const std::uint32_t capacity = capacity_;
-    const message_ptr msg = message_ptr::adopt(msg_);  // the block's reference, released last
-    for (std::uint32_t i = 0; i < taken_; ++i) nodes()[i].~node();
+    message* const msg = msg_;
+    auto* nodes = reinterpret_cast<node<S>*>(slots());
+    for (std::uint32_t i = 0; i < taken_; ++i) nodes[i].~node();
     this->~fanout_block();
     deallocate(this, bytes(capacity));
+    msg->release(S);  // the block's reference, released last
   }
 
   message* msg_;
   std::uint32_t capacity_;
   std::uint32_t taken_ = 0;  // publishing thread only
   std::atomic<std::uint32_t> live_;
+  sharing sharing_;
   // Followed by `capacity_` node slots.
 };
 static_assert(sizeof(fanout_block) % alignof(mail_node) == 0, "the node slots follow the header, aligned");
@@ -80,6 +97,7 @@ struct publish_tally {
   std::uint64_t handed = 0;
   subject_counters* counters = nullptr;
   std::uint32_t fanout = 0;  // the subscriptions the publish may reach; a block when over 1
+  sharing shares = sharing::shared;  // the bus's: how the block counts
   bool first_sent = false;
   fanout_block* block = nullptr;
 
@@ -93,7 +111,7 @@ struct publish_tally {
   /// Puts `msg` in `target`'s mailbox.
   void send(const actor_ref& target, const message_ptr& msg) {
     if (first_sent && fanout > 1) {
-      if (block == nullptr) block = fanout_block::make(msg.get(), fanout - 1);
+      if (block == nullptr) block = fanout_block::make(msg.get(), fanout - 1, shares);
       // Full only when an interceptor delivers copies: the rest get a node each.
       if (mail_node* n = block->take()) {
         target.send_node(n);
@@ -625,6 +643,7 @@ errc bus::publish_erased(message_ptr msg) {
   detail::publish_tally tally;
   tally.counters = &counters;
   tally.fanout = static_cast<std::uint32_t>(route->subs.size());
+  tally.shares = counting;
   const auto& subs = route->subs;
   errc outcome = errc::ok;
   std::size_t delivered = 0;
