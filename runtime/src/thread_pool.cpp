@@ -1,11 +1,13 @@
 #include "courier/runtime/thread_pool.hpp"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <concurrentqueue.h>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "courier/runtime/work_stealing_deque.hpp"
@@ -18,6 +20,11 @@ namespace {
 // through the slot cannot starve older work.
 constexpr unsigned local_fairness_tick = 31;
 constexpr unsigned global_fairness_tick = 61;
+// At most this many injected runnables move to a worker at a time.
+constexpr std::size_t injected_batch = 32;
+// At most this many runnables wait in an outside thread's burst; more are
+// handed over in several enqueues.
+constexpr std::size_t burst_capacity = 128;
 
 struct xorshift {
   std::uint64_t s;
@@ -65,8 +72,21 @@ struct thread_pool::impl {
   std::vector<unsigned> idle_list;       // parked workers, most recent last
   std::condition_variable all_idle_cv;   // wait_idle() sleeps here
 
+  /// The calling thread's bursts (thread_pool::begin_burst()). Only one pool
+  /// holds runnables back at a time: a burst of another pool opened inside
+  /// one of this pool's is counted and otherwise ignored.
+  struct burst_state {
+    impl* pool = nullptr;  // whose burst is open, if any
+    unsigned depth = 0;    // of `pool`'s bursts
+    unsigned foreign = 0;  // other pools' bursts opened inside them
+    bool woken_owed = false;  // a worker queued locally without waking a sleeper
+    std::size_t held = 0;
+    std::array<runnable*, burst_capacity> runnables;
+  };
+
   static thread_local worker* tls_worker;
   static thread_local impl* tls_pool;
+  static thread_local burst_state tls_burst;
 
   worker* local() const noexcept { return tls_pool == this ? tls_worker : nullptr; }
 
@@ -76,16 +96,55 @@ struct thread_pool::impl {
     injected.fetch_add(1, std::memory_order_release);
   }
 
-  runnable* take_injected() noexcept {
-    runnable* r = nullptr;
-    if (injected.load(std::memory_order_acquire) <= 0 || !injector.try_dequeue(r)) return nullptr;
-    injected.fetch_sub(1, std::memory_order_relaxed);
-    return r;
+  /// Takes a share of the injected runnables: runs the first and keeps the
+  /// rest in `w`'s deque, where idle workers can steal them. Taking several
+  /// at a time spares the shared queue and its count one visit per runnable
+  /// when an outside thread schedules many (a bus fan-out).
+  runnable* take_injected(worker& w) noexcept {
+    const std::int64_t waiting = injected.load(std::memory_order_acquire);
+    if (waiting <= 0) return nullptr;
+    std::array<runnable*, injected_batch> batch;
+    const std::size_t share = std::min(static_cast<std::size_t>(waiting) / workers.size() + 1, batch.size());
+    // The bulk dequeue costs more than a single one when there is one to take.
+    const std::size_t n = share == 1 ? static_cast<std::size_t>(injector.try_dequeue(batch[0]))
+                                     : injector.try_dequeue_bulk(batch.data(), share);
+    if (n == 0) return nullptr;
+    injected.fetch_sub(static_cast<std::int64_t>(n), std::memory_order_relaxed);
+    if (n == 1) return batch[0];
+    // Newest first, so that this worker pops them in the order they came.
+    for (std::size_t i = n - 1; i > 0; --i) w.deque.push(batch[i]);
+    notify_if_sleeping();
+    return batch[0];
   }
 
   void push_local(worker& w, runnable* r) {
     w.deque.push(r);
+    if (burst_state& b = tls_burst; b.pool == this) b.woken_owed = true;  // wakes once, at the burst's end
+    else notify_if_sleeping();
+  }
+
+  /// Holds `r` in the calling thread's burst; false if no burst of this pool is open.
+  bool hold(runnable* r) noexcept {
+    burst_state& b = tls_burst;
+    if (b.pool != this) return false;
+    b.runnables[b.held++] = r;
+    if (b.held == b.runnables.size()) hand_over(b);
+    return true;
+  }
+
+  /// Injects what `b` holds in one bulk enqueue and wakes a sleeper once.
+  void hand_over(burst_state& b) noexcept {
+    const bool queued_locally = std::exchange(b.woken_owed, false);
+    if (b.held == 0 && !queued_locally) return;
+    if (b.held != 0) {
+      // Enqueuing fails only for lack of memory, as inject()'s would.
+      (void)injector.enqueue_bulk(b.runnables.data(), b.held);
+      // release: the count is only raised after the items are in the queue.
+      injected.fetch_add(static_cast<std::int64_t>(b.held), std::memory_order_release);
+      b.held = 0;
+    }
     notify_if_sleeping();
+    run_if_closed();
   }
 
   void notify_if_sleeping() noexcept {
@@ -130,13 +189,13 @@ struct thread_pool::impl {
         }
       }
     }
-    return take_injected();
+    return take_injected(w);
   }
 
   runnable* next(worker& w) noexcept {
     ++w.tick;
     if (w.tick % global_fairness_tick == 0)
-      if (runnable* r = take_injected()) return r;
+      if (runnable* r = take_injected(w)) return r;
     if (w.tick % local_fairness_tick == 0)
       if (auto r = w.deque.steal()) return *r;  // the oldest local item
     if (w.lifo != nullptr) return std::exchange(w.lifo, nullptr);
@@ -229,6 +288,7 @@ struct thread_pool::impl {
 
 thread_local thread_pool::impl::worker* thread_pool::impl::tls_worker = nullptr;
 thread_local thread_pool::impl* thread_pool::impl::tls_pool = nullptr;
+thread_local thread_pool::impl::burst_state thread_pool::impl::tls_burst;
 
 thread_pool::thread_pool(config cfg) : impl_{std::make_unique<impl>(cfg)} {}
 
@@ -241,9 +301,28 @@ void thread_pool::schedule(runnable* r) noexcept {
     if (displaced != nullptr) p.push_local(*w, displaced);
     return;
   }
+  if (p.hold(r)) return;
   p.inject(r);
   p.notify_if_sleeping();
   p.run_if_closed();
+}
+
+void thread_pool::begin_burst() noexcept {
+  impl::burst_state& b = impl::tls_burst;
+  if (b.pool == nullptr) b.pool = impl_.get();
+  if (b.pool == impl_.get()) ++b.depth;
+  else ++b.foreign;
+}
+
+void thread_pool::end_burst() noexcept {
+  impl::burst_state& b = impl::tls_burst;
+  if (b.pool != impl_.get()) {
+    --b.foreign;
+    return;
+  }
+  if (--b.depth != 0) return;
+  b.pool = nullptr;  // first: what hand_over() runs inline may schedule again
+  impl_->hand_over(b);
 }
 
 void thread_pool::yield(runnable* r) noexcept {

@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -228,13 +229,20 @@ TEST_CASE("thread_pool never loses a wake-up for runnables scheduled from outsid
           "[stress]") {
   COURIER_TEST_SEED(seed);
   const unsigned workers = GENERATE(1u, 2u, 4u);
+  // In a burst the runnable is held until the burst ends, then handed over with the wake-up.
+  const bool in_burst = GENERATE(false, true);
   const std::uint64_t cycles = courier::test::scaled(100'000, 2'000);
-  CAPTURE(workers, cycles);
+  CAPTURE(workers, in_burst, cycles);
   courier::thread_pool pool{{.workers = workers, .seed = seed}};
   counting_task task;
   std::atomic<std::uint64_t> total{0};
   task.total = &total;
   const auto run = wake_up_cycles(pool, workers, cycles, seed, [&](std::uint64_t) {
+    if (!in_burst) {
+      pool.schedule(&task);
+      return true;
+    }
+    const courier::schedule_burst burst{pool};
     pool.schedule(&task);
     return true;
   }, total);
@@ -449,4 +457,104 @@ TEST_CASE("an actor rescheduled by a sender just as its turn ends is consumed by
   CHECK(sys.await_idle(in(30s)));
   CHECK(refused.load() == 0);
   CHECK(handled.load() == senders * per_sender);
+}
+
+namespace {
+
+/// Schedules `children` tasks from inside a worker, in one burst, then counts itself.
+struct bursting_task final : courier::runnable {
+  courier::thread_pool* pool = nullptr;
+  std::vector<counting_task>* children = nullptr;
+  std::atomic<std::uint64_t>* total = nullptr;
+  std::atomic<std::uint32_t> runs{0};
+
+  void run() noexcept override {
+    runs.fetch_add(1, std::memory_order_relaxed);
+    {
+      const courier::schedule_burst burst{*pool};
+      for (auto& c : *children) pool->schedule(&c);
+    }
+    total->fetch_add(1, std::memory_order_release);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("thread_pool runs every runnable scheduled in bursts exactly once, nested, across pools and from workers",
+          "[stress]") {
+  COURIER_TEST_SEED(seed);
+  const unsigned workers = GENERATE(1u, 2u, 4u);
+  CAPTURE(workers);
+  courier::thread_pool pool{{.workers = workers, .seed = seed}};
+  courier::thread_pool other{{.workers = 1, .seed = seed + 1}};
+  constexpr std::size_t submitters = 3;
+  const std::size_t per_thread = courier::test::scaled(20'000, 2'000);
+  std::vector<counting_task> tasks(per_thread * submitters), others(per_thread * submitters);
+  std::atomic<std::uint32_t> overlaps{0};
+  std::atomic<std::uint64_t> total{0}, other_total{0};
+  std::vector<char> to_other(tasks.size(), 0);  // each submitter writes its own range
+  for (auto& t : tasks) {
+    t.overlaps = &overlaps;
+    t.total = &total;
+  }
+  for (auto& t : others) {
+    t.overlaps = &overlaps;
+    t.total = &other_total;
+  }
+  // Bursts of 1 to 300 (past what one burst holds), some nested in a burst
+  // of the same pool, some holding a burst of the other pool inside them.
+  std::vector<std::thread> threads;
+  for (std::size_t s = 0; s < submitters; ++s) {
+    threads.emplace_back([&, s] {
+      courier::splitmix64 rng{seed ^ (s + 1)};
+      std::size_t i = s * per_thread;
+      const std::size_t end = (s + 1) * per_thread;
+      while (i < end) {
+        const courier::schedule_burst burst{pool};
+        const std::size_t n = std::min<std::size_t>(end - i, 1 + rng.below(300));
+        const auto shape = rng.below(3);
+        for (std::size_t k = 0; k < n; ++k, ++i) {
+          if (shape == 1 && k == n / 2) {
+            const courier::schedule_burst inner{pool};
+            pool.schedule(&tasks[i]);
+          } else if (shape == 2 && k == n / 2) {
+            const courier::schedule_burst foreign{other};
+            to_other[i] = 1;
+            other.schedule(&others[i]);
+            pool.schedule(&tasks[i]);  // still held by the outer burst
+          } else {
+            pool.schedule(&tasks[i]);
+          }
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  // A worker's burst: 500 more from inside the pool.
+  std::vector<counting_task> children(500);
+  for (auto& c : children) {
+    c.overlaps = &overlaps;
+    c.total = &total;
+  }
+  std::atomic<std::uint64_t> parents{0};
+  bursting_task parent;
+  parent.pool = &pool;
+  parent.children = &children;
+  parent.total = &parents;
+  pool.schedule(&parent);
+
+  const std::uint64_t expected = tasks.size() + children.size();
+  REQUIRE(wait_until([&] { return total.load(std::memory_order_acquire) == expected && parents.load() == 1; },
+                     in(60s)));
+  const auto sent_other = static_cast<std::uint64_t>(std::count(to_other.begin(), to_other.end(), 1));
+  REQUIRE(wait_until([&] { return other_total.load(std::memory_order_acquire) == sent_other; }, in(60s)));
+  CHECK(pool.wait_idle(in(60s)));
+  CHECK(other.wait_idle(in(60s)));
+  std::size_t not_once = 0;
+  for (auto& t : tasks) not_once += t.runs.load() != 1;
+  for (auto& c : children) not_once += c.runs.load() != 1;
+  for (std::size_t i = 0; i < others.size(); ++i) not_once += others[i].runs.load() != static_cast<std::uint32_t>(to_other[i]);
+  CHECK(not_once == 0);
+  CHECK(overlaps.load() == 0);
+  CHECK(total.load() == expected);
 }

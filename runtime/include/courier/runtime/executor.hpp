@@ -43,6 +43,27 @@ class executor {
   /// simulated world). Their mailboxes then skip the locked instructions
   /// that only concurrent senders need (runtime/sharing.hpp).
   [[nodiscard]] virtual bool confined() const noexcept { return false; }
+
+  /// Opens a burst on the calling thread: until the matching end_burst(),
+  /// the executor may hold back what this thread schedules and hand it over
+  /// all at once, one hand-over and one wake-up for many runnables (a bus
+  /// fan-out). Bursts nest. Code inside a burst must not wait for a runnable
+  /// scheduled in it. The default holds nothing back.
+  virtual void begin_burst() noexcept {}
+  /// Closes the burst begin_burst() opened; the outermost hands over what it held.
+  virtual void end_burst() noexcept {}
+};
+
+/// Holds a burst (executor::begin_burst()) open while it lives.
+class schedule_burst {
+ public:
+  explicit schedule_burst(executor& e) noexcept : exec_{e} { exec_.begin_burst(); }
+  ~schedule_burst() { exec_.end_burst(); }
+  schedule_burst(const schedule_burst&) = delete;
+  schedule_burst& operator=(const schedule_burst&) = delete;
+
+ private:
+  executor& exec_;
 };
 
 }  // namespace courier

@@ -33,6 +33,11 @@ class thread_pool final : public executor {
 
   void schedule(runnable* r) noexcept override;
   void yield(runnable* r) noexcept override;
+  /// From outside the pool, a burst holds what it schedules and injects it
+  /// in one bulk enqueue with one wake-up; on a worker, it wakes a sleeper
+  /// once at the end rather than for every runnable the worker queues.
+  void begin_burst() noexcept override;
+  void end_burst() noexcept override;
   bool wait_idle(std::chrono::steady_clock::time_point deadline) override;
   /// @pre not called from one of this pool's workers.
   void shutdown() noexcept override;
