@@ -89,6 +89,31 @@ class fanout_block {
 };
 static_assert(sizeof(fanout_block) % alignof(mail_node) == 0, "the node slots follow the header, aligned");
 
+/// A schedule burst (executor::begin_burst()) that a publish holds open
+/// while it hands plain subscriptions their messages, so that a fan-out
+/// wakes the executor's workers once rather than per subscriber. Closed
+/// before anything that may wait: a tap, an interceptor, a bounded policy.
+class plain_burst {
+ public:
+  explicit plain_burst(executor& e) noexcept : exec_{e} {}
+  plain_burst(const plain_burst&) = delete;
+  plain_burst& operator=(const plain_burst&) = delete;
+  ~plain_burst() { close(); }
+
+  void open() noexcept {
+    if (!open_) exec_.begin_burst();
+    open_ = true;
+  }
+  void close() noexcept {
+    if (open_) exec_.end_burst();
+    open_ = false;
+  }
+
+ private:
+  executor& exec_;
+  bool open_ = false;
+};
+
 /// What one publish counts for its subject: the deliveries it made, added
 /// to the subject's count once rather than per subscriber, and where. It
 /// also hands the message to plain subscriptions: the first in the
@@ -651,16 +676,20 @@ errc bus::publish_erased(message_ptr msg) {
   const bool passed = core_->passes(msg);
   // An interceptor that let the message pass still hears of each delivery.
   delivery_interceptor* const watcher = passed ? core_->cfg.intercept.get() : nullptr;
+  detail::plain_burst burst{sys_.exec()};
+  const bool bursts = watcher == nullptr && subs.size() > 1;
   for (std::size_t i = 0; i < subs.size(); ++i) {
     auto& s = subs[i];
     if (!s->active.load(std::memory_order_acquire)) continue;
     if (s->type != msg->type() && !s->tap) continue;
     if (s->plain && passed) {  // what deliver() would do, without its checks
+      if (bursts) burst.open();
       detail::bus_core::hand_over(s, msg, &tally);
       if (watcher != nullptr) watcher->delivered(s->id, s->pattern, errc::ok);
       ++delivered;
       continue;
     }
+    burst.close();
     if (!s->opts.queue_group.empty()) {
       const std::string& g = s->opts.queue_group;
       if (std::any_of(groups_done.begin(), groups_done.end(), [&](auto* d) { return *d == g; })) continue;
