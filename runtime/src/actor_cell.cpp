@@ -93,11 +93,11 @@ void actor_cell::retire(mail_node& n) noexcept {
 }
 
 bool actor_cell::enqueue(mail_hook* h) noexcept {
-  return core_->confined() ? enqueue_as<sharing::confined>(h) : enqueue_as<sharing::shared>(h);
+  return core_->sharing_mode() == sharing::confined ? enqueue_as<sharing::confined>(h) : enqueue_as<sharing::shared>(h);
 }
 
 bool actor_cell::enqueue_shared(message* m) noexcept {
-  return core_->confined() ? enqueue_shared_as<sharing::confined>(m) : enqueue_shared_as<sharing::shared>(m);
+  return core_->sharing_mode() == sharing::confined ? enqueue_shared_as<sharing::confined>(m) : enqueue_shared_as<sharing::shared>(m);
 }
 
 template <sharing S>
@@ -238,7 +238,7 @@ void actor_cell::drain(dead_letter_reason why) noexcept {
 }
 
 void actor_cell::run() noexcept {
-  if (core_->confined())
+  if (core_->sharing_mode() == sharing::confined)
     turn<sharing::confined>();
   else
     turn<sharing::shared>();

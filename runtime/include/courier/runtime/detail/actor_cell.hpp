@@ -159,7 +159,7 @@ class actor_cell : public runnable, public uses_courier_allocator {
 
   void destroy() noexcept { delete this; }
   // The hot paths come in both sharings; the public entry points pick one
-  // by the core's confined() flag.
+  // by the core's sharing_mode().
   template <sharing S>
   bool enqueue_as(mail_hook* h) noexcept;
   template <sharing S>

@@ -23,12 +23,14 @@ class actor_cell;
 class system_core {
  public:
   system_core(executor& exec, timer_service& timers, std::uint32_t throughput, dead_letter_sink sink)
-      : exec_{&exec}, timers_{&timers}, throughput_{throughput}, confined_{exec.confined()}, sink_{std::move(sink)} {}
+      : exec_{&exec}, timers_{&timers}, throughput_{throughput},
+        sharing_{exec.confined() ? sharing::confined : sharing::shared},
+        sink_{std::move(sink)} {}
 
   [[nodiscard]] executor& exec() const noexcept { return *exec_; }
-  /// The executor's confined(), read once.
-  [[nodiscard]] bool confined() const noexcept { return confined_; }
-  [[nodiscard]] sharing sharing_mode() const noexcept { return confined_ ? sharing::confined : sharing::shared; }
+  /// How the cells share their state: confined when the executor is (its
+  /// confined(), read once), else shared.
+  [[nodiscard]] sharing sharing_mode() const noexcept { return sharing_; }
   /// The system's timers; drive idle timeouts and restart backoff.
   [[nodiscard]] timer_service& timers() const noexcept { return *timers_; }
   /// Sinks subscribed to dead letters at run time.
@@ -92,7 +94,7 @@ class system_core {
   executor* exec_;
   timer_service* timers_;
   std::uint32_t throughput_;
-  bool confined_;
+  sharing sharing_;
   dead_letter_sink sink_;
   std::shared_ptr<dead_letter_hub> hub_ = std::make_shared<dead_letter_hub>();
   std::atomic<std::uint64_t> refs_{1};
