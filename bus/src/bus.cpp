@@ -417,8 +417,9 @@ struct bus_core {
     else if (tally != nullptr) tally->send(s->target, msg);
     else s->target.send_shared(msg);
   }
-  /// drop_oldest: hands the oldest waiting message to the actor once its mailbox is empty.
-  void pump(const std::shared_ptr<sub_state>& s);
+  /// drop_oldest: hands the oldest waiting message to the actor once its
+  /// mailbox is empty. Static: a message may finish after the bus is gone.
+  static void pump(const std::shared_ptr<sub_state>& s);
 
   /// Adds `s` to the subscriptions and the router; errc::invalid_subject for a bad pattern.
   errc enroll(const std::shared_ptr<sub_state>& s) {
@@ -470,7 +471,7 @@ void tracked_node::done() noexcept {
     std::lock_guard lock{sub->mutex};
     sub->in_mailbox.fetch_sub(1, std::memory_order_relaxed);
   }
-  sub->core->pump(sub);
+  bus_core::pump(sub);
 }
 
 void bus_core::pump(const std::shared_ptr<sub_state>& s) {

@@ -364,3 +364,19 @@ TEST_CASE("a fan-out's mailbox nodes are freed with the message once every subsc
   }
   CHECK(tracked::live.load() == 0);
 }
+
+TEST_CASE("a drop_oldest subscription's waiting messages still go out once its bus is gone", "[bus]") {
+  courier::manual_executor exec{{.seed = 7}};
+  courier::virtual_clock clk;
+  courier::virtual_timers timers{clk};
+  courier::system sys{{.exec = &exec, .timers = &timers}};
+  std::vector<int> seen;
+  const auto target = sys.spawn<recorder>(seen);
+  {
+    courier::bus bus{sys};
+    auto sub = bus.subscribe<note>("n", target, {.capacity = 3, .policy = courier::overflow::drop_oldest}).value();
+    for (int i = 0; i < 10; ++i) (void)bus.publish("n", note{i});
+  }  // one message in the mailbox, two waiting behind it
+  exec.run();  // each one handled hands over the next, without the bus
+  CHECK(seen == std::vector<int>{0, 8, 9});
+}
