@@ -21,6 +21,9 @@ void system_core::dead_letter(message_ptr msg, actor_cell* receiver, dead_letter
     to = actor_ref::adopt(receiver);
   }
   const courier::dead_letter letter{std::move(msg), std::move(to), why};
+  // The sinks are user code, which may wait for actors this thread has
+  // scheduled in a burst (a bus fan-out that met a stopped subscriber).
+  exec_->flush_burst();
   if (to_sink) sink_(letter);
   hub_->publish(letter);
 }

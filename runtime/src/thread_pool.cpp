@@ -81,7 +81,7 @@ struct thread_pool::impl {
     unsigned foreign = 0;  // other pools' bursts opened inside them
     bool woken_owed = false;  // a worker queued locally without waking a sleeper
     std::size_t held = 0;
-    std::array<runnable*, burst_capacity> runnables;
+    std::array<runnable*, burst_capacity> runnables{};
   };
 
   static thread_local worker* tls_worker;
@@ -96,24 +96,25 @@ struct thread_pool::impl {
     injected.fetch_add(1, std::memory_order_release);
   }
 
-  /// Takes a share of the injected runnables: runs the first and keeps the
-  /// rest in `w`'s deque, where idle workers can steal them. Taking several
-  /// at a time spares the shared queue and its count one visit per runnable
-  /// when an outside thread schedules many (a bus fan-out).
-  runnable* take_injected(worker& w) noexcept {
+  /// Takes a share of the injected runnables, at most `most`: runs the first
+  /// and keeps the rest in `w`'s deque, where idle workers can steal them.
+  /// Taking several at a time spares the shared queue and its count one
+  /// visit per runnable when an outside thread schedules many (a bus
+  /// fan-out). A sleeper is woken while any are left, here or in the queue,
+  /// so that one wake-up for a burst spreads to as many workers as it needs.
+  runnable* take_injected(worker& w, std::size_t most = injected_batch) noexcept {
     const std::int64_t waiting = injected.load(std::memory_order_acquire);
     if (waiting <= 0) return nullptr;
     std::array<runnable*, injected_batch> batch;
-    const std::size_t share = std::min(static_cast<std::size_t>(waiting) / workers.size() + 1, batch.size());
+    const std::size_t share = std::min({static_cast<std::size_t>(waiting) / workers.size() + 1, most, batch.size()});
     // The bulk dequeue costs more than a single one when there is one to take.
     const std::size_t n = share == 1 ? static_cast<std::size_t>(injector.try_dequeue(batch[0]))
                                      : injector.try_dequeue_bulk(batch.data(), share);
     if (n == 0) return nullptr;
     injected.fetch_sub(static_cast<std::int64_t>(n), std::memory_order_relaxed);
-    if (n == 1) return batch[0];
     // Newest first, so that this worker pops them in the order they came.
     for (std::size_t i = n - 1; i > 0; --i) w.deque.push(batch[i]);
-    notify_if_sleeping();
+    if (n > 1 || waiting > 1) notify_if_sleeping();
     return batch[0];
   }
 
@@ -185,6 +186,8 @@ struct thread_pool::impl {
         if (&victim == &w) continue;
         if (auto r = victim.deque.steal()) {
           w.steals.fetch_add(1, std::memory_order_relaxed);
+          // Pass the wake-up on while work is left: a burst woke one worker for all of it.
+          if (!victim.deque.empty() || injected.load(std::memory_order_relaxed) > 0) notify_if_sleeping();
           return *r;
         }
       }
@@ -195,7 +198,7 @@ struct thread_pool::impl {
   runnable* next(worker& w) noexcept {
     ++w.tick;
     if (w.tick % global_fairness_tick == 0)
-      if (runnable* r = take_injected(w)) return r;
+      if (runnable* r = take_injected(w, 1)) return r;  // one: a share would jump ahead of older local work
     if (w.tick % local_fairness_tick == 0)
       if (auto r = w.deque.steal()) return *r;  // the oldest local item
     if (w.lifo != nullptr) return std::exchange(w.lifo, nullptr);
@@ -255,6 +258,12 @@ struct thread_pool::impl {
   }
 
   void stop_and_join() noexcept {
+    // A burst of this pool open on the stopping thread: what it holds goes
+    // in now, and the burst's end will find no pool to hand over to.
+    if (burst_state& b = tls_burst; b.pool == this) {
+      hand_over(b);
+      b = burst_state{};
+    }
     stopping.store(true, std::memory_order_release);
     for (;;) {
       {
@@ -288,7 +297,8 @@ struct thread_pool::impl {
 
 thread_local thread_pool::impl::worker* thread_pool::impl::tls_worker = nullptr;
 thread_local thread_pool::impl* thread_pool::impl::tls_pool = nullptr;
-thread_local thread_pool::impl::burst_state thread_pool::impl::tls_burst;
+// constinit: a constant initialiser, so that reaching it costs no guard check.
+constinit thread_local thread_pool::impl::burst_state thread_pool::impl::tls_burst{};
 
 thread_pool::thread_pool(config cfg) : impl_{std::make_unique<impl>(cfg)} {}
 
@@ -317,12 +327,16 @@ void thread_pool::begin_burst() noexcept {
 void thread_pool::end_burst() noexcept {
   impl::burst_state& b = impl::tls_burst;
   if (b.pool != impl_.get()) {
-    --b.foreign;
+    if (b.foreign != 0) --b.foreign;  // zero: the pool was shut down inside its burst
     return;
   }
   if (--b.depth != 0) return;
   b.pool = nullptr;  // first: what hand_over() runs inline may schedule again
   impl_->hand_over(b);
+}
+
+void thread_pool::flush_burst() noexcept {
+  if (impl::burst_state& b = impl::tls_burst; b.pool == impl_.get()) impl_->hand_over(b);
 }
 
 void thread_pool::yield(runnable* r) noexcept {

@@ -510,18 +510,19 @@ TEST_CASE("thread_pool runs every runnable scheduled in bursts exactly once, nes
       std::size_t i = s * per_thread;
       const std::size_t end = (s + 1) * per_thread;
       while (i < end) {
-        const courier::schedule_burst burst{pool};
+        const auto shape = rng.below(4);
+        // Shape 3 opens the other pool's burst first: it holds, and `pool`'s inside it does not.
+        const courier::schedule_burst burst{shape == 3 ? other : pool};
         const std::size_t n = std::min<std::size_t>(end - i, 1 + rng.below(300));
-        const auto shape = rng.below(3);
         for (std::size_t k = 0; k < n; ++k, ++i) {
           if (shape == 1 && k == n / 2) {
             const courier::schedule_burst inner{pool};
             pool.schedule(&tasks[i]);
-          } else if (shape == 2 && k == n / 2) {
-            const courier::schedule_burst foreign{other};
+          } else if ((shape == 2 || shape == 3) && k % 8 == 0) {
+            const courier::schedule_burst foreign{shape == 2 ? other : pool};
             to_other[i] = 1;
             other.schedule(&others[i]);
-            pool.schedule(&tasks[i]);  // still held by the outer burst
+            pool.schedule(&tasks[i]);
           } else {
             pool.schedule(&tasks[i]);
           }
@@ -557,4 +558,83 @@ TEST_CASE("thread_pool runs every runnable scheduled in bursts exactly once, nes
   CHECK(not_once == 0);
   CHECK(overlaps.load() == 0);
   CHECK(total.load() == expected);
+}
+
+namespace {
+
+/// Runs only once `expected` rendezvous tasks run at the same time, or a deadline passes.
+struct rendezvous_task final : courier::runnable {
+  std::atomic<unsigned>* arrived = nullptr;
+  unsigned expected = 0;
+  std::atomic<unsigned>* met = nullptr;
+
+  void run() noexcept override {
+    arrived->fetch_add(1, std::memory_order_acq_rel);
+    if (wait_until([&] { return arrived->load(std::memory_order_acquire) >= expected; }, in(20s)))
+      met->fetch_add(1, std::memory_order_release);
+  }
+};
+
+/// Schedules `tasks` in one burst from inside a worker.
+struct burst_from_worker final : courier::runnable {
+  courier::thread_pool* pool = nullptr;
+  std::vector<rendezvous_task>* tasks = nullptr;
+  void run() noexcept override {
+    const courier::schedule_burst burst{*pool};
+    for (auto& t : *tasks) pool->schedule(&t);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a burst's one wake-up spreads to as many sleeping workers as its runnables need", "[stress]") {
+  constexpr unsigned workers = 4;
+  const bool from_worker = GENERATE(false, true);
+  // From a worker, that worker is busy with the bursting task, so the others meet.
+  const unsigned meet = from_worker ? workers - 1 : workers;
+  CAPTURE(from_worker);
+  courier::thread_pool pool{{.workers = workers}};
+  for (int round = 0; round < 20; ++round) {
+    CAPTURE(round);
+    REQUIRE(wait_until([&] { return pool.parked() == workers; }, in(20s)));
+    std::atomic<unsigned> arrived{0}, met{0};
+    std::vector<rendezvous_task> tasks(meet);
+    for (auto& t : tasks) {
+      t.arrived = &arrived;
+      t.expected = meet;
+      t.met = &met;
+    }
+    burst_from_worker starter;
+    starter.pool = &pool;
+    starter.tasks = &tasks;
+    if (from_worker) {
+      pool.schedule(&starter);
+    } else {
+      const courier::schedule_burst burst{pool};
+      for (auto& t : tasks) pool.schedule(&t);
+    }
+    // Every task waits for all the others: one worker running them in turn never gets there.
+    REQUIRE(wait_until([&] { return met.load(std::memory_order_acquire) == meet; }, in(30s)));
+    CHECK(pool.wait_idle(in(20s)));
+  }
+}
+
+TEST_CASE("flush_burst hands over what a burst holds and leaves it open") {
+  courier::thread_pool pool{{.workers = 2}};
+  counting_task first, second;
+  std::atomic<std::uint64_t> total{0};
+  first.total = &total;
+  second.total = &total;
+  {
+    const courier::schedule_burst burst{pool};
+    pool.schedule(&first);
+    pool.flush_burst();
+    // Waiting inside the burst is safe once it is flushed.
+    REQUIRE(wait_until([&] { return total.load(std::memory_order_acquire) == 1; }, in(20s)));
+    pool.schedule(&second);  // held again, until the burst ends
+  }
+  REQUIRE(wait_until([&] { return total.load(std::memory_order_acquire) == 2; }, in(20s)));
+  CHECK(first.runs.load() == 1);
+  CHECK(second.runs.load() == 1);
+  CHECK(pool.wait_idle(in(20s)));
 }

@@ -48,10 +48,14 @@ class executor {
   /// the executor may hold back what this thread schedules and hand it over
   /// all at once, one hand-over and one wake-up for many runnables (a bus
   /// fan-out). Bursts nest. Code inside a burst must not wait for a runnable
-  /// scheduled in it. The default holds nothing back.
+  /// scheduled in it without flush_burst() first. The executor must outlive
+  /// the bursts opened on it. The default holds nothing back.
   virtual void begin_burst() noexcept {}
   /// Closes the burst begin_burst() opened; the outermost hands over what it held.
   virtual void end_burst() noexcept {}
+  /// Hands over what the calling thread's bursts hold, leaving them open:
+  /// for code inside a burst that is about to wait, or to run code that may.
+  virtual void flush_burst() noexcept {}
 };
 
 /// Holds a burst (executor::begin_burst()) open while it lives.

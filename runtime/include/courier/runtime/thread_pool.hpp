@@ -38,6 +38,7 @@ class thread_pool final : public executor {
   /// once at the end rather than for every runnable the worker queues.
   void begin_burst() noexcept override;
   void end_burst() noexcept override;
+  void flush_burst() noexcept override;
   bool wait_idle(std::chrono::steady_clock::time_point deadline) override;
   /// @pre not called from one of this pool's workers.
   void shutdown() noexcept override;
