@@ -92,7 +92,9 @@ static_assert(sizeof(fanout_block) % alignof(mail_node) == 0, "the node slots fo
 /// A schedule burst (executor::begin_burst()) that a publish holds open
 /// while it hands plain subscriptions their messages, so that a fan-out
 /// wakes the executor's workers once rather than per subscriber. Closed
-/// before anything that may wait: a tap, an interceptor, a bounded policy.
+/// before any other delivery; as this publish may itself run inside an
+/// outer burst (a dead-letter sink that publishes), whatever may wait
+/// (a tap, an interceptor, overflow::block) also calls flush_burst().
 class plain_burst {
  public:
   explicit plain_burst(executor& e) noexcept : exec_{e} {}
@@ -392,6 +394,7 @@ struct bus_core {
   /// unless `passed` (see passes()), or admit() delivers it.
   /// `tally`, when given, counts the subject's deliveries for the caller to add up once.
   errc deliver(const std::shared_ptr<sub_state>& s, const message_ptr& msg, publish_tally* tally, bool passed) {
+    if (s->tap || !passed) sys.exec().flush_burst();  // user code follows, which may wait
     if (s->tap) return s->tap(msg);
     if (!passed) return cfg.intercept->intercept(courier::delivery{s, s->id, msg, tally});
     const errc outcome = admit(s, msg, tally);
@@ -527,7 +530,11 @@ errc bus_core::admit_bounded(const std::shared_ptr<sub_state>& s, const message_
     }
     switch (s->opts.policy) {
       case overflow::block:
-        if (!deadline) deadline = std::chrono::steady_clock::now() + s->opts.block_timeout;
+        if (!deadline) {
+          deadline = std::chrono::steady_clock::now() + s->opts.block_timeout;
+          // The consumer that frees a slot may be held in this thread's burst.
+          sys.exec().flush_burst();
+        }
         if (s->wait_for_slot(*deadline)) continue;
         s->count_drop(s->timed_out, &subject_counters::timed_out, *msg);
         return errc::timeout;

@@ -182,3 +182,21 @@ TEST_CASE("racing publishers into small bounded subscriptions: each message coun
   }
   for (const auto& m : bus.metrics().subscriptions) CHECK(m.depth == 0);
 }
+
+TEST_CASE("a blocking publish inside a schedule burst hands the burst over before it waits", "[bus]") {
+  courier::system sys{{.workers = 2}};
+  courier::bus bus{sys};
+  std::atomic<int> seen{0};
+  auto sub = bus.subscribe<sequenced>("n", [&seen](const sequenced&) { seen.fetch_add(1); },
+                                      {.capacity = 1, .policy = courier::overflow::block, .block_timeout = 20s})
+                 .value();
+  {
+    // As a publish from a dead-letter sink inside a fan-out would run.
+    const courier::schedule_burst burst{sys.exec()};
+    CHECK(bus.publish("n", sequenced{0, 0}) == courier::errc::ok);
+    // Waits for the first to be handled: a subscriber the burst still held would never run.
+    CHECK(bus.publish("n", sequenced{0, 1}) == courier::errc::ok);
+  }
+  REQUIRE(courier::test::wait_until([&] { return seen.load() == 2; }, courier::test::in(20s)));
+  CHECK(sub.stats().timed_out == 0);
+}
