@@ -575,13 +575,17 @@ struct rendezvous_task final : courier::runnable {
   }
 };
 
-/// Schedules `tasks` in one burst from inside a worker.
+/// Schedules `tasks` in one burst from inside a worker, then a task that
+/// takes the worker's LIFO slot: a runnable there cannot be stolen, so a
+/// rendezvous task left in it would wait for its own worker.
 struct burst_from_worker final : courier::runnable {
   courier::thread_pool* pool = nullptr;
   std::vector<rendezvous_task>* tasks = nullptr;
+  counting_task tail;
   void run() noexcept override {
     const courier::schedule_burst burst{*pool};
     for (auto& t : *tasks) pool->schedule(&t);
+    pool->schedule(&tail);
   }
 };
 
