@@ -394,9 +394,11 @@ struct bus_core {
   /// unless `passed` (see passes()), or admit() delivers it.
   /// `tally`, when given, counts the subject's deliveries for the caller to add up once.
   errc deliver(const std::shared_ptr<sub_state>& s, const message_ptr& msg, publish_tally* tally, bool passed) {
-    if (s->tap || !passed) sys.exec().flush_burst();  // user code follows, which may wait
-    if (s->tap) return s->tap(msg);
-    if (!passed) return cfg.intercept->intercept(courier::delivery{s, s->id, msg, tally});
+    if (s->tap || !passed) {
+      sys.exec().flush_burst();  // user code follows, which may wait
+      if (s->tap) return s->tap(msg);
+      return cfg.intercept->intercept(courier::delivery{s, s->id, msg, tally});
+    }
     const errc outcome = admit(s, msg, tally);
     if (cfg.intercept) cfg.intercept->delivered(s->id, s->pattern, outcome);
     return outcome;

@@ -90,10 +90,12 @@ struct thread_pool::impl {
 
   worker* local() const noexcept { return tls_pool == this ? tls_worker : nullptr; }
 
-  void inject(runnable* r) noexcept {
-    injector.enqueue(r);
-    // release: the count is only raised after the item is in the queue.
-    injected.fetch_add(1, std::memory_order_release);
+  /// Puts `n` runnables in the injection queue, in one enqueue.
+  void inject(runnable* const* rs, std::size_t n) noexcept {
+    // Enqueuing fails only for lack of memory.
+    (void)(n == 1 ? injector.enqueue(*rs) : injector.enqueue_bulk(rs, n));
+    // release: the count is only raised after the items are in the queue.
+    injected.fetch_add(static_cast<std::int64_t>(n), std::memory_order_release);
   }
 
   /// Takes a share of the injected runnables, at most `most`: runs the first
@@ -137,13 +139,7 @@ struct thread_pool::impl {
   void hand_over(burst_state& b) noexcept {
     const bool queued_locally = std::exchange(b.woken_owed, false);
     if (b.held == 0 && !queued_locally) return;
-    if (b.held != 0) {
-      // Enqueuing fails only for lack of memory, as inject()'s would.
-      (void)injector.enqueue_bulk(b.runnables.data(), b.held);
-      // release: the count is only raised after the items are in the queue.
-      injected.fetch_add(static_cast<std::int64_t>(b.held), std::memory_order_release);
-      b.held = 0;
-    }
+    if (b.held != 0) inject(b.runnables.data(), std::exchange(b.held, 0));
     notify_if_sleeping();
     run_if_closed();
   }
@@ -312,7 +308,7 @@ void thread_pool::schedule(runnable* r) noexcept {
     return;
   }
   if (p.hold(r)) return;
-  p.inject(r);
+  p.inject(&r, 1);
   p.notify_if_sleeping();
   p.run_if_closed();
 }
@@ -341,7 +337,7 @@ void thread_pool::flush_burst() noexcept {
 
 void thread_pool::yield(runnable* r) noexcept {
   impl& p = *impl_;
-  p.inject(r);
+  p.inject(&r, 1);
   // A worker yielding will look at the injector before it parks; only a
   // yield from outside the pool needs to wake someone.
   if (p.local() == nullptr) p.notify_if_sleeping();
