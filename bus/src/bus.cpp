@@ -94,7 +94,8 @@ static_assert(sizeof(fanout_block) % alignof(mail_node) == 0, "the node slots fo
 /// wakes the executor's workers once rather than per subscriber. Closed
 /// before any other delivery; as this publish may itself run inside an
 /// outer burst (a dead-letter sink that publishes), whatever may wait
-/// (a tap, an interceptor, overflow::block) also calls flush_burst().
+/// (a tap, an interceptor) also calls flush_burst(), and overflow::block
+/// calls prepare_to_block().
 class plain_burst {
  public:
   explicit plain_burst(executor& e) noexcept : exec_{e} {}
@@ -534,8 +535,9 @@ errc bus_core::admit_bounded(const std::shared_ptr<sub_state>& s, const message_
       case overflow::block:
         if (!deadline) {
           deadline = std::chrono::steady_clock::now() + s->opts.block_timeout;
-          // The consumer that frees a slot may be held in this thread's burst.
-          sys.exec().flush_burst();
+          // The consumer that frees a slot may be held back by this thread:
+          // in its burst, or queued to run next on this worker.
+          sys.exec().prepare_to_block();
         }
         if (s->wait_for_slot(*deadline)) continue;
         s->count_drop(s->timed_out, &subject_counters::timed_out, *msg);

@@ -335,6 +335,17 @@ void thread_pool::flush_burst() noexcept {
   if (impl::burst_state& b = impl::tls_burst; b.pool == impl_.get()) impl_->hand_over(b);
 }
 
+void thread_pool::prepare_to_block() noexcept {
+  flush_burst();
+  impl& p = *impl_;
+  impl::worker* w = p.local();
+  if (w == nullptr || w->lifo == nullptr) return;
+  // Not push_local(): inside a burst it would owe the wake-up until the
+  // burst ends, and this thread is about to block before then.
+  w->deque.push(std::exchange(w->lifo, nullptr));
+  p.notify_if_sleeping();
+}
+
 void thread_pool::yield(runnable* r) noexcept {
   impl& p = *impl_;
   p.inject(&r, 1);

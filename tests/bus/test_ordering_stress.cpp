@@ -200,3 +200,43 @@ TEST_CASE("a blocking publish inside a schedule burst hands the burst over befor
   REQUIRE(courier::test::wait_until([&] { return seen.load() == 2; }, courier::test::in(20s)));
   CHECK(sub.stats().timed_out == 0);
 }
+
+namespace {
+struct go {};
+
+/// Publishes `count` messages to "slow" in one handler, on a worker thread.
+class burst_publisher : public courier::actor {
+ public:
+  using handles = courier::handles<go>;
+  burst_publisher(courier::bus& b, int count, std::atomic<int>& failures)
+      : bus_{b}, count_{count}, failures_{failures} {}
+  void on(const go&) {
+    for (int i = 0; i < count_; ++i)
+      if (bus_.publish("slow", sequenced{0, static_cast<std::uint32_t>(i)}) != courier::errc::ok) failures_.fetch_add(1);
+  }
+
+ private:
+  courier::bus& bus_;
+  int count_;
+  std::atomic<int>& failures_;
+};
+}  // namespace
+
+// The first publish makes the subscriber ready from a worker, which queues it
+// to run next on that same worker; the second finds the mailbox full and
+// waits. Unless the wait lets another worker take the subscriber, nothing
+// frees a slot until block_timeout.
+TEST_CASE("an actor's blocking publish lets another worker run the subscriber it made ready", "[bus]") {
+  courier::system sys{{.workers = 2}};
+  courier::bus bus{sys};
+  std::atomic<int> seen{0};
+  std::atomic<int> failures{0};
+  auto sub = bus.subscribe<sequenced>("slow", [&seen](const sequenced&) { seen.fetch_add(1); },
+                                      {.capacity = 1, .policy = courier::overflow::block, .block_timeout = 20s})
+                 .value();
+  auto pub = sys.spawn<burst_publisher>(bus, 3, failures);
+  pub.send(go{});
+  REQUIRE(courier::test::wait_until([&] { return seen.load() == 3; }, courier::test::in(10s)));
+  CHECK(failures.load() == 0);
+  CHECK(sub.stats().timed_out == 0);
+}

@@ -642,3 +642,46 @@ TEST_CASE("flush_burst hands over what a burst holds and leaves it open") {
   CHECK(second.runs.load() == 1);
   CHECK(pool.wait_idle(in(20s)));
 }
+
+namespace {
+/// On a worker: schedules `waited` (into this worker's LIFO slot), then
+/// blocks until it has run, as a handler blocking on a full mailbox would.
+struct blocking_waiter final : courier::runnable {
+  courier::thread_pool* pool = nullptr;
+  counting_task* waited = nullptr;
+  std::atomic<bool> saw_it_run{false};
+  void run() noexcept override {
+    pool->schedule(waited);
+    pool->prepare_to_block();
+    saw_it_run.store(wait_until([&] { return waited->runs.load() == 1; }, in(20s)), std::memory_order_release);
+  }
+};
+}  // namespace
+
+TEST_CASE("prepare_to_block lets another worker take what this worker would run next") {
+  const bool in_burst = GENERATE(false, true);
+  CAPTURE(in_burst);
+  courier::thread_pool pool{{.workers = 2}};
+  REQUIRE(wait_until([&] { return pool.parked() == 2; }, in(20s)));
+  counting_task waited;
+  blocking_waiter waiter;
+  waiter.pool = &pool;
+  waiter.waited = &waited;
+  struct starter final : courier::runnable {
+    blocking_waiter* waiter = nullptr;
+    courier::thread_pool* pool = nullptr;
+    bool in_burst = false;
+    void run() noexcept override {
+      if (!in_burst) return waiter->run();
+      const courier::schedule_burst burst{*pool};  // the wake-up is owed to the burst's end
+      waiter->run();
+    }
+  } start;
+  start.waiter = &waiter;
+  start.pool = &pool;
+  start.in_burst = in_burst;
+  pool.schedule(&start);
+  REQUIRE(pool.wait_idle(in(30s)));
+  CHECK(waiter.saw_it_run.load(std::memory_order_acquire));
+  CHECK(waited.runs.load() == 1);
+}

@@ -56,6 +56,14 @@ class executor {
   /// Hands over what the calling thread's bursts hold, leaving them open:
   /// for code inside a burst that is about to wait, or to run code that may.
   virtual void flush_burst() noexcept {}
+
+  /// Lets other threads run everything the calling thread holds back: what
+  /// its bursts hold and, on a thread_pool worker, the runnable queued to run
+  /// next on that worker, which no other worker may take. For code that is
+  /// about to block until another runnable makes progress (a publish that
+  /// waits for room in a subscriber's mailbox): without it the runnable it
+  /// waits for may be queued behind it, on its own thread.
+  virtual void prepare_to_block() noexcept { flush_burst(); }
 };
 
 /// Holds a burst (executor::begin_burst()) open while it lives.

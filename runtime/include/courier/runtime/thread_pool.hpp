@@ -39,6 +39,9 @@ class thread_pool final : public executor {
   void begin_burst() noexcept override;
   void end_burst() noexcept override;
   void flush_burst() noexcept override;
+  /// On a worker, also moves the runnable in its LIFO slot to its deque and
+  /// wakes a sleeper to steal it.
+  void prepare_to_block() noexcept override;
   bool wait_idle(std::chrono::steady_clock::time_point deadline) override;
   /// @pre not called from one of this pool's workers.
   void shutdown() noexcept override;
