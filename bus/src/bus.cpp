@@ -499,15 +499,16 @@ errc bus_core::admit(const std::shared_ptr<sub_state>& s, const message_ptr& msg
     hand_over(s, msg, tally);
     return errc::ok;
   }
-  if (s->dedupe != nullptr && !s->screen(*msg)) return errc::ok;  // counted a duplicate
   if (s->claims_slots()) return admit_bounded(s, msg, tally);
   // drop_oldest: one message in the mailbox, the rest waiting where the oldest can still go.
   std::unique_lock lock{s->mutex};
-  if (s->depth() >= s->opts.capacity) {
-    if (s->waiting.empty()) {  // the only queued message is already in the mailbox
-      s->count_drop(s->dropped_oldest, &subject_counters::oldest, *msg);
-      return errc::ok;
-    }
+  const bool full = s->depth() >= s->opts.capacity;
+  if (full && s->waiting.empty()) {  // the only queued message is already in the mailbox
+    s->count_drop(s->dropped_oldest, &subject_counters::oldest, *msg);
+    return errc::ok;  // refused before the window saw it: a retry is not a duplicate
+  }
+  if (s->dedupe != nullptr && !s->screen(*msg)) return errc::ok;  // counted a duplicate
+  if (full) {
     s->count_drop(s->dropped_oldest, &subject_counters::oldest, *s->waiting.front());
     s->waiting.pop_front();
   }
@@ -527,6 +528,13 @@ errc bus_core::admit_bounded(const std::shared_ptr<sub_state>& s, const message_
   std::optional<std::chrono::steady_clock::time_point> deadline;  // read once, on the first wait
   for (;;) {
     if (const std::size_t depth = s->claim_slot(); depth != 0) {
+      // The window sees only what a slot was found for, so that a message
+      // the policy refuses is not remembered and its retry is not taken for
+      // a duplicate. A duplicate gives its slot straight back.
+      if (s->dedupe != nullptr && !s->screen(*msg)) {
+        s->release_slot();
+        return errc::ok;  // counted a duplicate
+      }
       s->note_depth(depth);
       hand_over(s, msg, tally);
       return errc::ok;

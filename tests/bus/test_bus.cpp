@@ -169,6 +169,40 @@ TEST_CASE("a bounded subscription's window ages ids from the publish", "[bus]") 
   CHECK(seen == std::vector<int>{1, 1});
 }
 
+TEST_CASE("a message a bounded subscription turns away is not remembered: its retry is delivered", "[bus]") {
+  using courier::overflow;
+  const overflow policy =
+      GENERATE(overflow::reject, overflow::drop_newest, overflow::drop_oldest, overflow::dead_letter, overflow::block);
+  CAPTURE(static_cast<int>(policy));
+  fixture f;
+  std::vector<int> seen;
+  // One slot, taken by the first message until the subscriber's turn.
+  auto sub = f.bus.subscribe<note>("n", f.sys.spawn<recorder>(seen),
+                                   {.capacity = 1,
+                                    .policy = policy,
+                                    .block_timeout = std::chrono::milliseconds{1},
+                                    .dedupe_window = 16});
+  REQUIRE(sub);
+  CHECK(f.bus.publish("n", note{0}) == courier::errc::ok);
+  const auto id = courier::uuid::v7();
+  const courier::errc refused = f.bus.publish("n", note{1}, {.id = id});
+  CHECK(refused == (policy == overflow::reject  ? courier::errc::mailbox_full
+                    : policy == overflow::block ? courier::errc::timeout
+                                                : courier::errc::ok));
+  const courier::subscription_stats st = sub.value().stats();
+  CHECK(st.dropped + st.rejected + st.timed_out + st.dead_lettered == 1);
+  f.exec.run();
+  CHECK(f.bus.publish("n", note{1}, {.id = id}) == courier::errc::ok);  // the retry, same id
+  f.exec.run();
+  CHECK(seen == std::vector<int>{0, 1});
+  CHECK(sub.value().stats().duplicates == 0);
+  // Once delivered, the id is remembered.
+  CHECK(f.bus.publish("n", note{1}, {.id = id}) == courier::errc::ok);
+  f.exec.run();
+  CHECK(seen == std::vector<int>{0, 1});
+  CHECK(sub.value().stats().duplicates == 1);
+}
+
 TEST_CASE("a keyed queue group sends one key to one member, in order", "[bus]") {
   fixture f;
   std::vector<int> a, b;
