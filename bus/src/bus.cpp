@@ -255,6 +255,34 @@ struct sub_state {
     by_sub.fetch_add(1, std::memory_order_relaxed);
     (subject_of(m, known).*by_subject).fetch_add(1, std::memory_order_relaxed);
   }
+  /// For a subscription that claims_slots() and has a window: nothing if
+  /// `m`'s id is in it (counted a duplicate, full or not), else
+  /// claim_slot()'s result. The id is remembered only with a slot, so a
+  /// message the policy turns away is not, and its retry is no duplicate.
+  std::optional<std::size_t> claim_unless_duplicate(const message& m) {
+    std::optional<std::size_t> depth;
+    {
+      std::lock_guard lock{dedupe_mutex};
+      const uuid& message_id = envelope_of(m)->id;
+      const time_point now = timers->now();
+      if (!dedupe->contains(message_id, now)) {
+        depth = claim_slot();
+        if (*depth != 0) (void)dedupe->insert(message_id, now);
+      }
+    }
+    if (!depth) count_drop(duplicates, &subject_counters::duplicates, m);
+    return depth;
+  }
+  /// Whether `m`'s id is in the window, recording nothing; counts a duplicate.
+  bool known(const message& m) {
+    bool seen;
+    {
+      std::lock_guard lock{dedupe_mutex};
+      seen = dedupe->contains(envelope_of(m)->id, timers->now());
+    }
+    if (seen) count_drop(duplicates, &subject_counters::duplicates, m);
+    return seen;
+  }
   /// Whether `m`'s id is new to the window; counts a duplicate.
   bool screen(const message& m, subject_counters* known = nullptr) {
     bool fresh;
@@ -374,20 +402,11 @@ struct bus_core {
     return out;
   }
 
-  void dead_letter(const message_ptr& msg, std::string_view reason) {
-    const envelope* env = envelope_of(*msg);
-    std::string subject = cfg.dead_letter_prefix + "." + (env ? env->subject : std::string{"unknown"});
-    auto matched = routes.match(subject);
-    if (!matched || matched.value()->empty()) return;  // nobody listens; already counted by the caller
-    auto* dl = new bus_message<bus_dead_letter>(envelope{}, bus_dead_letter{msg, env ? env->subject : "", std::string{reason}});
-    dl->env().id = uuid::v7();
-    dl->env().subject = subject;
-    dl->env().headers.emplace_back("reason", std::string{reason});
-    message_ptr note = message_ptr::adopt(dl);
-    for (auto& s : lookup(*matched.value()))
-      if (s->active.load(std::memory_order_acquire) && s->type == type_id_of<bus_dead_letter>())
-        s->target.send_shared(note);
-  }
+  /// Publishes `msg` to its subscribers; what bus::publish() returns.
+  errc publish(message_ptr msg);
+  /// Publishes a bus_dead_letter of `msg` on `<prefix>.<msg's subject>`,
+  /// as any message: queue groups, capacity and dedupe apply.
+  void dead_letter(const message_ptr& msg, std::string_view reason);
 
   /// Whether the bus makes `msg`'s deliveries itself: there is no interceptor, or it passes `msg`.
   bool passes(const message_ptr& msg) const { return !cfg.intercept || cfg.intercept->passes(msg); }
@@ -502,12 +521,13 @@ errc bus_core::admit(const std::shared_ptr<sub_state>& s, const message_ptr& msg
   if (s->claims_slots()) return admit_bounded(s, msg, tally);
   // drop_oldest: one message in the mailbox, the rest waiting where the oldest can still go.
   std::unique_lock lock{s->mutex};
+  if (s->dedupe != nullptr && s->known(*msg)) return errc::ok;  // counted a duplicate
   const bool full = s->depth() >= s->opts.capacity;
   if (full && s->waiting.empty()) {  // the only queued message is already in the mailbox
     s->count_drop(s->dropped_oldest, &subject_counters::oldest, *msg);
-    return errc::ok;  // refused before the window saw it: a retry is not a duplicate
+    return errc::ok;  // not remembered: a retry is not a duplicate
   }
-  if (s->dedupe != nullptr && !s->screen(*msg)) return errc::ok;  // counted a duplicate
+  if (s->dedupe != nullptr) (void)s->screen(*msg);  // remembered; new, as the lock kept others out
   if (full) {
     s->count_drop(s->dropped_oldest, &subject_counters::oldest, *s->waiting.front());
     s->waiting.pop_front();
@@ -527,14 +547,15 @@ errc bus_core::admit(const std::shared_ptr<sub_state>& s, const message_ptr& msg
 errc bus_core::admit_bounded(const std::shared_ptr<sub_state>& s, const message_ptr& msg, publish_tally* tally) {
   std::optional<std::chrono::steady_clock::time_point> deadline;  // read once, on the first wait
   for (;;) {
-    if (const std::size_t depth = s->claim_slot(); depth != 0) {
-      // The window sees only what a slot was found for, so that a message
-      // the policy refuses is not remembered and its retry is not taken for
-      // a duplicate. A duplicate gives its slot straight back.
-      if (s->dedupe != nullptr && !s->screen(*msg)) {
-        s->release_slot();
-        return errc::ok;  // counted a duplicate
-      }
+    std::size_t depth = 0;
+    if (s->dedupe == nullptr) {
+      depth = s->claim_slot();
+    } else if (auto claimed = s->claim_unless_duplicate(*msg)) {
+      depth = *claimed;
+    } else {
+      return errc::ok;  // counted a duplicate
+    }
+    if (depth != 0) {
       s->note_depth(depth);
       hand_over(s, msg, tally);
       return errc::ok;
@@ -675,36 +696,37 @@ result<subscription> bus::subscribe_erased(std::string_view pattern, type_id typ
   return subscription{core_, std::move(s)};
 }
 
-errc bus::publish_erased(message_ptr msg) {
+namespace detail {
+
+errc bus_core::publish(message_ptr msg) {
   const envelope* env = envelope_of(*msg);
-  auto found = core_->route_of(env->subject);
+  auto found = route_of(env->subject);
   if (!found) return found.error();
   // Held for the whole publish: a handler on this thread may subscribe, which clears the cache.
-  const detail::route_ptr route = std::move(found).value();
-  const sharing counting = core_->counting;
-  count(core_->published, std::uint64_t{1}, counting);
-  detail::subject_counters& counters = *route->counters;
+  const route_ptr route = std::move(found).value();
+  count(published, std::uint64_t{1}, counting);
+  subject_counters& counters = *route->counters;
   count(counters.published, std::uint64_t{1}, counting);
-  detail::publish_tally tally;
+  publish_tally tally;
   tally.counters = &counters;
   tally.fanout = static_cast<std::uint32_t>(route->subs.size());
   tally.shares = counting;
-  const auto& subs = route->subs;
+  const auto& matched = route->subs;
   errc outcome = errc::ok;
   std::size_t delivered = 0;
   std::vector<const std::string*> groups_done;
-  const bool passed = core_->passes(msg);
+  const bool passed = passes(msg);
   // An interceptor that let the message pass still hears of each delivery.
-  delivery_interceptor* const watcher = passed ? core_->cfg.intercept.get() : nullptr;
-  detail::plain_burst burst{sys_.exec()};
-  const bool bursts = watcher == nullptr && subs.size() > 1;
-  for (std::size_t i = 0; i < subs.size(); ++i) {
-    auto& s = subs[i];
+  delivery_interceptor* const watcher = passed ? cfg.intercept.get() : nullptr;
+  plain_burst burst{sys.exec()};
+  const bool bursts = watcher == nullptr && matched.size() > 1;
+  for (std::size_t i = 0; i < matched.size(); ++i) {
+    auto& s = matched[i];
     if (!s->active.load(std::memory_order_acquire)) continue;
     if (s->type != msg->type() && !s->tap) continue;
     if (s->plain && passed) {  // what deliver() would do, without its checks
       if (bursts) burst.open();
-      detail::bus_core::hand_over(s, msg, &tally);
+      hand_over(s, msg, &tally);
       if (watcher != nullptr) watcher->delivered(s->id, s->pattern, errc::ok);
       ++delivered;
       continue;
@@ -714,29 +736,57 @@ errc bus::publish_erased(message_ptr msg) {
       const std::string& g = s->opts.queue_group;
       if (std::any_of(groups_done.begin(), groups_done.end(), [&](auto* d) { return *d == g; })) continue;
       groups_done.push_back(&g);
-      std::vector<const std::shared_ptr<detail::sub_state>*> members;
-      for (std::size_t j = i; j < subs.size(); ++j)
-        if (subs[j]->opts.queue_group == g && subs[j]->type == msg->type() &&
-            subs[j]->active.load(std::memory_order_acquire))
-          members.push_back(&subs[j]);
+      std::vector<const std::shared_ptr<sub_state>*> members;
+      for (std::size_t j = i; j < matched.size(); ++j)
+        if (matched[j]->opts.queue_group == g && matched[j]->type == msg->type() &&
+            matched[j]->active.load(std::memory_order_acquire))
+          members.push_back(&matched[j]);
       std::size_t pick = env->key.empty() ? s->rr.fetch_add(1, std::memory_order_relaxed)
                                           : std::hash<std::string>{}(env->key);
-      if (errc e = core_->deliver(*members[pick % members.size()], msg, &tally, passed); e != errc::ok)
+      if (errc e = deliver(*members[pick % members.size()], msg, &tally, passed); e != errc::ok)
         outcome = e;
       ++delivered;
       continue;
     }
-    if (errc e = core_->deliver(s, msg, &tally, passed); e != errc::ok) outcome = e;
+    if (errc e = deliver(s, msg, &tally, passed); e != errc::ok) outcome = e;
     ++delivered;
   }
   if (tally.handed != 0) count(counters.delivered, tally.handed, counting);
   if (delivered == 0) {
-    core_->unroutable.fetch_add(1, std::memory_order_relaxed);
+    unroutable.fetch_add(1, std::memory_order_relaxed);
     counters.unroutable.fetch_add(1, std::memory_order_relaxed);
-    if (core_->cfg.dead_letter_unroutable) core_->dead_letter(msg, "unroutable");
+    if (cfg.dead_letter_unroutable) dead_letter(msg, "unroutable");
   }
   return outcome;
 }
+
+void bus_core::dead_letter(const message_ptr& msg, std::string_view reason) {
+  // A dead letter is not dead-lettered again: one that a subscription's
+  // policy turns away, or that nobody takes, is counted there and goes no further.
+  if (msg->type() == type_id_of<bus_dead_letter>()) return;
+  const envelope* env = envelope_of(*msg);
+  const std::string original = env != nullptr ? env->subject : "unknown";
+  std::string subject = cfg.dead_letter_prefix + "." + original;
+  // Past the subject limits the prefix would push it over: the payload still names it.
+  if (validate_subject(subject) != errc::ok) subject = cfg.dead_letter_prefix + "._overlong";
+  auto matched = routes.match(subject);
+  if (!matched || matched.value()->empty()) return;  // nobody listens; already counted by the caller
+  auto* dl = new bus_message<bus_dead_letter>(envelope{}, bus_dead_letter{msg, original, std::string{reason}});
+  envelope& e = dl->env();
+  e.id = uuid::v7();
+  e.subject = std::move(subject);
+  e.timestamp = sys.timers().now();
+  if (env != nullptr) {
+    e.causation_id = env->id;
+    e.correlation_id = env->correlation_id.nil() ? env->id : env->correlation_id;
+  }
+  e.headers.emplace_back("reason", std::string{reason});
+  (void)publish(message_ptr::adopt(dl));
+}
+
+}  // namespace detail
+
+errc bus::publish_erased(message_ptr msg) { return core_->publish(std::move(msg)); }
 
 void bus::send_request(message_ptr msg, envelope& env, std::shared_ptr<detail::request_base> pending,
                        duration timeout) {

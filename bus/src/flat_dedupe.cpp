@@ -86,7 +86,7 @@ flat_dedupe_store::flat_dedupe_store(std::size_t max_ids, duration max_age)
 bool flat_dedupe_store::insert(const uuid& id, time_point now) {
   while (count_ > 0 && now - ring_[head_].at > max_age_) erase_oldest();
   const std::uint64_t hash = hash_of(id);
-  if (contains(id, hash)) return false;
+  if (find(id, hash) != nullptr) return false;
   if (count_ == max_ids_) erase_oldest();
   const std::size_t at = (head_ + count_) % max_ids_;
   ring_[at] = remembered{id, now};
@@ -137,7 +137,13 @@ bool flat_dedupe_store::holds_fingerprint(const bucket& here, std::uint32_t fing
   return (halves[0] | halves[1]) != 0;
 }
 
-bool flat_dedupe_store::contains(const uuid& id, std::uint64_t hash) const noexcept {
+bool flat_dedupe_store::contains(const uuid& id, time_point now) const {
+  // insert() forgets what is too old before it looks; the ring keeps arrival order.
+  const remembered* r = find(id, hash_of(id));
+  return r != nullptr && now - r->at <= max_age_;
+}
+
+const flat_dedupe_store::remembered* flat_dedupe_store::find(const uuid& id, std::uint64_t hash) const noexcept {
   const std::uint32_t fingerprint = fingerprint_of(hash);
   const std::uint32_t index_mask = (std::uint32_t{1} << index_bits_) - 1;
   // Spills could in theory chain all the way round; then every bucket has been checked.
@@ -147,10 +153,10 @@ bool flat_dedupe_store::contains(const uuid& id, std::uint64_t hash) const noexc
     // Most lookups match no fingerprint and never touch the ring.
     if (holds_fingerprint(here, fingerprint))
       for (const std::uint32_t e : here.slots)
-        if (e >> index_bits_ == fingerprint && ring_[(e & index_mask) - 1].id == id) return true;
-    if (here.passed == 0) return false;
+        if (e >> index_bits_ == fingerprint && ring_[(e & index_mask) - 1].id == id) return &ring_[(e & index_mask) - 1];
+    if (here.passed == 0) return nullptr;
   }
-  return false;
+  return nullptr;
 }
 
 void flat_dedupe_store::place(std::uint64_t hash, std::size_t ring_index) noexcept {

@@ -14,7 +14,6 @@ const char* to_string(dead_letter_reason r) noexcept {
   switch (r) {
     case dead_letter_reason::stopped: return "stopped";
     case dead_letter_reason::unhandled: return "unhandled";
-    case dead_letter_reason::overflow: return "overflow";
     case dead_letter_reason::shutdown: return "shutdown";
     case dead_letter_reason::failed: return "failed";
   }

@@ -113,6 +113,67 @@ TEST_CASE("drop_newest and dead_letter count every message they turn away", "[bu
   CHECK(s1.value().stats().dead_lettered == 3);
 }
 
+namespace {
+/// Records the payload number of each dead letter it handles.
+class dead_recorder : public courier::actor {
+ public:
+  using handles = courier::handles<courier::bus_dead_letter>;
+  explicit dead_recorder(std::vector<int>& seen) : seen_{seen} {}
+  void on(const courier::bus_dead_letter& d) { seen_.push_back(d.original->as<note>().n); }
+
+ private:
+  std::vector<int>& seen_;
+};
+}  // namespace
+
+TEST_CASE("dead letters are published like any message: a queue group gets each once, a bound holds", "[bus]") {
+  fixture f;
+  std::vector<int> seen, a, b, bounded;
+  auto s1 = f.bus.subscribe<note>("n", f.sys.spawn<recorder>(seen),
+                                  {.capacity = 1, .policy = courier::overflow::dead_letter});
+  auto m1 = f.bus.subscribe<courier::bus_dead_letter>("courier.dead_letter.>", f.sys.spawn<dead_recorder>(a),
+                                                      {.queue_group = "ops"});
+  auto m2 = f.bus.subscribe<courier::bus_dead_letter>("courier.dead_letter.>", f.sys.spawn<dead_recorder>(b),
+                                                      {.queue_group = "ops"});
+  // Bounded, and itself overflowing into the dead-letter subject: what it turns away is counted, not sent round again.
+  auto small = f.bus.subscribe<courier::bus_dead_letter>(
+      "courier.dead_letter.n", f.sys.spawn<dead_recorder>(bounded),
+      {.capacity = 1, .policy = courier::overflow::dead_letter});
+  for (int i = 0; i < 5; ++i) (void)f.bus.publish("n", note{i});
+  f.exec.run();
+  CHECK(seen == std::vector<int>{0});
+  CHECK(s1.value().stats().dead_lettered == 4);
+  CHECK(a.size() + b.size() == 4);  // one member each, round-robin
+  CHECK(a.size() == 2);
+  CHECK(bounded == std::vector<int>{1});
+  CHECK(small.value().stats().dead_lettered == 3);
+  CHECK(small.value().stats().delivered == 1);
+  const auto dl_subject = f.bus.metrics().subject("courier.dead_letter.n");
+  REQUIRE(dl_subject);
+  CHECK(dl_subject->published == 4);
+}
+
+TEST_CASE("a dead letter whose subject would pass the limits goes to <prefix>._overlong", "[bus]") {
+  fixture f;
+  const std::string token(20, 'x');
+  std::string longest = token;
+  while (longest.size() + 1 + token.size() <= courier::max_subject_length) longest += "." + token;
+  REQUIRE(courier::validate_subject(longest) == courier::errc::ok);
+  std::vector<std::string> subjects;
+  courier::bus_config cfg{.dead_letter_unroutable = true};
+  courier::bus bus{f.sys, cfg};
+  auto dl = bus.subscribe<courier::bus_dead_letter>(
+      "courier.dead_letter.>", [&subjects](const courier::bus_dead_letter& d) {
+        CHECK(d.reason == "unroutable");
+        subjects.push_back(courier::envelope_of(*courier::current_message())->subject + " " + d.subject);
+      });
+  CHECK(bus.publish(longest, note{1}) == courier::errc::ok);
+  CHECK(bus.publish("short", note{2}) == courier::errc::ok);
+  f.exec.run();
+  CHECK(subjects == std::vector<std::string>{"courier.dead_letter._overlong " + longest,
+                                             "courier.dead_letter.short short"});
+}
+
 TEST_CASE("inbox dedupe delivers a message id once and counts the repeats", "[bus]") {
   fixture f;
   std::vector<int> seen;

@@ -18,7 +18,7 @@ using namespace std::chrono_literals;
 
 // window_dedupe_store makes room before it looks, so it checks an id against
 // max_ids - 1 others: given one more slot, it is the reference for this store.
-TEST_CASE("flat_dedupe_store answers every insert as window_dedupe_store one id wider does", "[bus][dedupe]") {
+TEST_CASE("flat_dedupe_store answers every insert and contains as window_dedupe_store one id wider does", "[bus][dedupe]") {
   COURIER_TEST_SEED(seed);
   // Windows of 11 to 30 ids share two or three 15-slot buckets, so buckets
   // fill, spill into the next one (wrapping at the end) and empty again.
@@ -36,8 +36,12 @@ TEST_CASE("flat_dedupe_store answers every insert as window_dedupe_store one id 
   for (int i = 0; i < 200'000; ++i) {
     if (rng.next() % 8 == 0) now += std::chrono::milliseconds{rng.next() % 20};  // sometimes ages ids out
     const courier::uuid& id = pool[rng.next() % pool.size()];
+    // contains() asks what insert() would answer, and changes nothing.
+    const bool model_knew = model.contains(id, now), flat_knew = flat.contains(id, now);
     const bool expected = model.insert(id, now);
     accepted += expected ? 1 : 0;
+    if (model_knew == expected) ++mismatches;
+    if (flat_knew == expected) ++mismatches;
     if (flat.insert(id, now) != expected || flat.size() != std::min(model.size(), window)) ++mismatches;
   }
   CHECK(mismatches == 0);
@@ -132,6 +136,9 @@ class logging_store final : public courier::dedupe_store {
   bool insert(const courier::uuid& id, courier::time_point now) override {
     calls.emplace_back("insert", id);
     return inner_.insert(id, now);
+  }
+  [[nodiscard]] bool contains(const courier::uuid& id, courier::time_point now) const override {
+    return inner_.contains(id, now);
   }
   void prefetch(const courier::uuid& id) const noexcept override { calls.emplace_back("prefetch", id); }
   [[nodiscard]] std::size_t size() const override { return inner_.size(); }

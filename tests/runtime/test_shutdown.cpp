@@ -113,7 +113,6 @@ void flood_during_shutdown(const flood_config& cfg, std::uint64_t seed) {
     CHECK(refused.load() <= dead.total());
     CHECK(dead[dead_letter_reason::unhandled] == 0);
     CHECK(dead[dead_letter_reason::failed] == 0);
-    CHECK(dead[dead_letter_reason::overflow] == 0);
     CHECK(sys.live_actors() == 0);
   }
 }

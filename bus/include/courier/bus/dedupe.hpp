@@ -2,20 +2,26 @@
 
 #include <cstddef>
 #include <deque>
-#include <unordered_set>
+#include <unordered_map>
 
 #include "courier/bus/envelope.hpp"
 
 namespace courier {
 
 /// Remembers message ids a subscription has seen. Implement it to keep the
-/// window somewhere durable; the bus calls insert() under a lock of the
-/// subscription's, so a store shared by subscriptions must lock for itself.
+/// window somewhere durable; the bus calls insert() and contains() under a
+/// lock of the subscription's, so a store shared by subscriptions must lock
+/// for itself.
 class dedupe_store {
  public:
   virtual ~dedupe_store() = default;
   /// Records `id` seen at `now`; false if it is already in the window.
   virtual bool insert(const uuid& id, time_point now) = 0;
+  /// Whether insert(id, now) would find `id` in the window, recording
+  /// nothing: a bounded subscription asks first and inserts only once the
+  /// message has a slot, so that a message its policy turns away is not
+  /// remembered.
+  [[nodiscard]] virtual bool contains(const uuid& id, time_point now) const = 0;
   /// A hint that insert(id, ...) follows soon: an unbounded subscription's
   /// turn calls it for the next message in the mailbox before it inserts the
   /// current one, so a store can start fetching what that insert will read.
@@ -37,9 +43,15 @@ class window_dedupe_store final : public dedupe_store {
       seen_.erase(order_.front().id);
       order_.pop_front();
     }
-    if (!seen_.insert(id).second) return false;
+    if (!seen_.emplace(id, now).second) return false;
     order_.push_back({id, now});
     return true;
+  }
+  [[nodiscard]] bool contains(const uuid& id, time_point now) const override {
+    auto it = seen_.find(id);
+    // insert() would first forget it if it is too old, or the oldest of a full window.
+    return it != seen_.end() && now - it->second <= max_age_ &&
+           (order_.size() < max_ids_ || !(order_.front().id == id));
   }
   [[nodiscard]] std::size_t size() const override { return seen_.size(); }
 
@@ -50,7 +62,7 @@ class window_dedupe_store final : public dedupe_store {
   };
   std::size_t max_ids_;
   duration max_age_;
-  std::unordered_set<uuid, uuid_hash> seen_;
+  std::unordered_map<uuid, time_point, uuid_hash> seen_;  // id -> when inserted
   std::deque<entry> order_;
 };
 

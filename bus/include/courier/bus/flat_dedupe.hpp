@@ -36,6 +36,7 @@ class flat_dedupe_store final : public dedupe_store {
   /// Throws std::invalid_argument outside that range.
   flat_dedupe_store(std::size_t max_ids, duration max_age);
   bool insert(const uuid& id, time_point now) override;
+  [[nodiscard]] bool contains(const uuid& id, time_point now) const override;
   void prefetch(const uuid& id) const noexcept override;
   [[nodiscard]] std::size_t size() const override { return count_; }
 
@@ -64,7 +65,8 @@ class flat_dedupe_store final : public dedupe_store {
   [[nodiscard]] std::uint32_t entry_of(std::uint64_t hash, std::size_t ring_index) const noexcept;
   [[nodiscard]] std::size_t next(std::size_t b) const noexcept { return b + 1 == buckets_ ? 0 : b + 1; }
   [[nodiscard]] bool holds_fingerprint(const bucket& here, std::uint32_t fingerprint) const noexcept;
-  [[nodiscard]] bool contains(const uuid& id, std::uint64_t hash) const noexcept;
+  /// The ring slot that holds `id`, or nullptr.
+  [[nodiscard]] const remembered* find(const uuid& id, std::uint64_t hash) const noexcept;
   void place(std::uint64_t hash, std::size_t ring_index) noexcept;
   void erase_oldest() noexcept;
   void prefetch_evicted() const noexcept;

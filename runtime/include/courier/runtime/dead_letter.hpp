@@ -14,11 +14,10 @@ namespace courier {
 enum class dead_letter_reason : std::uint8_t {
   stopped,    ///< The receiver had stopped (or stopped before handling it).
   unhandled,  ///< The receiver has no handler for the message's type.
-  overflow,   ///< A bounded queue was full and its policy dead-letters.
   shutdown,   ///< The system shut down before the message was handled.
   failed,     ///< The handler threw; the message is the one it failed on.
 };
-inline constexpr std::size_t dead_letter_reason_count = 5;
+inline constexpr std::size_t dead_letter_reason_count = 4;
 
 /// "stopped", "unhandled", ...
 const char* to_string(dead_letter_reason r) noexcept;
