@@ -162,7 +162,8 @@ errc fault_injector::decide(const delivery& d, std::uint32_t sub) {
                r.what);
   }
   stats_.duplicated += extra;
-  stats_.delayed += delays;
+  // Each copy goes out delayed, unless a reorder holds them all instead.
+  if (delays != 0 && hold_in == nullptr) stats_.delayed += extra + 1;
   errc outcome = errc::ok;
   for (std::uint32_t c = 0; c <= extra; ++c) {
     errc e = hold_in != nullptr ? hold(d, sub, h, *hold_in, hold_rule) : forward(d, sub, h, after);

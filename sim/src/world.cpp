@@ -1,6 +1,6 @@
 #include "courier/sim/world.hpp"
 
-#include <cerrno>
+#include <charconv>
 #include <cstdlib>
 #include <optional>
 #include <stdexcept>
@@ -125,10 +125,14 @@ fault_stats fault_handle::stats() const { return world_->s_->faults->rule_stats(
 std::uint64_t seed_from_env(std::uint64_t fallback) {
   const char* s = std::getenv("COURIER_SIM_SEED");
   if (s == nullptr || *s == '\0') return fallback;
-  char* end = nullptr;
-  errno = 0;
-  const std::uint64_t v = std::strtoull(s, &end, 0);
-  if (errno != 0 || end == s || *end != '\0' || *s == '-')
+  // Decimal, or hex after 0x: nothing else (no sign, space or octal), so a
+  // printed seed always reads back as the same number.
+  const std::string_view text{s};
+  const bool hex = text.size() > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X');
+  const std::string_view digits = hex ? text.substr(2) : text;
+  std::uint64_t v = 0;
+  const auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), v, hex ? 16 : 10);
+  if (error != std::errc{} || end != digits.data() + digits.size())
     throw std::invalid_argument(std::string{"COURIER_SIM_SEED is not a seed: '"} + s + "'");
   return v;
 }

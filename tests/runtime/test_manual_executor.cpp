@@ -122,3 +122,35 @@ TEST_CASE("a seed fixes the trace of actors on manual_executor and different see
   }
   CHECK(distinct.size() >= 90);
 }
+
+TEST_CASE("manual_executor's on_turn hears each pick before it runs, and the picks replay the order") {
+  std::vector<counting_task> tasks(8);
+  std::vector<std::pair<std::size_t, std::size_t>> turns;  // (ready, picked)
+  std::vector<std::size_t> ran;                          // task indexes, in the order they ran
+  {
+    courier::manual_executor manual{
+        {.seed = 9, .on_turn = [&](std::size_t ready, std::size_t picked) {
+           // Heard before the turn: the picked runnable has not run yet.
+           CHECK(std::count_if(tasks.begin(), tasks.end(), [](const counting_task& t) { return t.runs == 1; }) ==
+                 static_cast<std::ptrdiff_t>(tasks.size() - ready));
+           turns.emplace_back(ready, picked);
+         }}};
+    for (auto& t : tasks) manual.schedule(&t);
+    while (manual.run_one())
+      for (std::size_t i = 0; i < tasks.size(); ++i)
+        if (tasks[i].runs == 1 && std::find(ran.begin(), ran.end(), i) == ran.end()) ran.push_back(i);
+  }
+  REQUIRE(turns.size() == tasks.size());
+  // Replaying the picks on the same list (the pick trades places with the last) gives the same order.
+  std::vector<std::size_t> ready(tasks.size());
+  for (std::size_t i = 0; i < ready.size(); ++i) ready[i] = i;
+  std::vector<std::size_t> replayed;
+  for (auto [count, picked] : turns) {
+    REQUIRE(count == ready.size());
+    REQUIRE(picked < count);
+    std::swap(ready[picked], ready.back());
+    replayed.push_back(ready.back());
+    ready.pop_back();
+  }
+  CHECK(replayed == ran);
+}

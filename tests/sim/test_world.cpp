@@ -385,8 +385,18 @@ TEST_CASE("check reports the first failing seed with a command that reruns it", 
     ran.push_back(seed);
     return std::string{};
   });
-  ::setenv("COURIER_SIM_SEED", "seventy", 1);
-  CHECK_THROWS_AS(sim::seed_from_env(1), std::invalid_argument);
+  // Decimal (a leading zero is still decimal) or 0x hex, and nothing else.
+  for (auto [text, seed] : {std::pair{"010", 10ULL}, std::pair{"0x1F", 31ULL}, std::pair{"0Xff", 255ULL},
+                            std::pair{"18446744073709551615", ~0ULL}}) {
+    CAPTURE(text);
+    ::setenv("COURIER_SIM_SEED", text, 1);
+    CHECK(sim::seed_from_env(1) == seed);
+  }
+  for (const char* bad : {"seventy", " 7", "+7", "-7", "7 ", "0x", "0x1g", "18446744073709551616", "1e3"}) {
+    CAPTURE(bad);
+    ::setenv("COURIER_SIM_SEED", bad, 1);
+    CHECK_THROWS_AS(sim::seed_from_env(1), std::invalid_argument);
+  }
   ::unsetenv("COURIER_SIM_SEED");
   if (outer != nullptr) ::setenv("COURIER_SIM_SEED", saved.c_str(), 1);
   CHECK(one.ok());

@@ -56,7 +56,7 @@ struct delivery_stats {
   std::uint64_t delivered = 0;   ///< Handed to a subscription (copies included).
   std::uint64_t dropped = 0;     ///< Swallowed by drop faults.
   std::uint64_t duplicated = 0;  ///< Extra copies added by duplicate faults.
-  std::uint64_t delayed = 0;     ///< Deferred by delay faults.
+  std::uint64_t delayed = 0;     ///< Deferred by delay faults, copies included (a held one counts as reordered).
   std::uint64_t reordered = 0;   ///< Held back by reorder faults.
   std::uint64_t cancelled = 0;   ///< Deferred deliveries whose subscription was gone when due.
 };
