@@ -593,6 +593,10 @@ void request_base::reply(message_ptr response) noexcept {
     return;
   }
   timers->cancel(timer);
+  if (response->type() != expects) {  // a failure, not a reply: no latency to record
+    if (subject != nullptr) subject->request_failures.fetch_add(1, std::memory_order_relaxed);
+    return complete_error(errc::handler_failed, "reply has the wrong type");
+  }
   if (subject != nullptr)
     subject->record_latency(static_cast<std::uint64_t>(
         std::chrono::duration_cast<std::chrono::nanoseconds>(timers->now() - sent_at).count()));
@@ -608,7 +612,10 @@ void request_base::fail(const char* what) noexcept {
 
 void request_base::expire(errc why, const char* text) noexcept {
   if (!claim()) return;
-  if (why == errc::timeout) core->request_timeouts.fetch_add(1, std::memory_order_relaxed);
+  if (why == errc::timeout)
+    core->request_timeouts.fetch_add(1, std::memory_order_relaxed);
+  else
+    timers->cancel(timer);  // failed before its deadline: the timer need not wait for it (inert if none started)
   if (subject != nullptr) {
     auto& counter = why == errc::timeout         ? subject->request_timeouts
                     : why == errc::no_responders ? subject->no_responders
@@ -790,7 +797,6 @@ errc bus::publish_erased(message_ptr msg) { return core_->publish(std::move(msg)
 
 void bus::send_request(message_ptr msg, envelope& env, std::shared_ptr<detail::request_base> pending,
                        duration timeout) {
-  core_->requests.fetch_add(1, std::memory_order_relaxed);
   pending->core = core_.get();
   pending->timers = &sys_.timers();
   env.replies = pending.get();
@@ -798,7 +804,8 @@ void bus::send_request(message_ptr msg, envelope& env, std::shared_ptr<detail::r
   env.reply_to = "_INBOX." + env.id.to_string();
   env.deadline = env.timestamp + timeout;
   auto found = core_->route_of(env.subject);
-  if (!found) return pending->expire(found.error(), "invalid subject");
+  if (!found) return pending->expire(found.error(), "invalid subject");  // not a request: counted nowhere
+  core_->requests.fetch_add(1, std::memory_order_relaxed);
   const detail::route_ptr route = std::move(found).value();
   pending->subject = route->counters;
   pending->subject->requests.fetch_add(1, std::memory_order_relaxed);

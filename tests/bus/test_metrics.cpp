@@ -255,3 +255,49 @@ TEST_CASE("bus metrics export in the Prometheus text format, beside a system's",
   CHECK(p.types.at("courier_bus_subject_request_seconds") == "histogram");
   CHECK(p.types.contains("courier_actors_spawned_total"));  // the system's families, same text
 }
+
+namespace {
+/// Answers a request with the wrong type.
+class wrong_replier : public courier::actor {
+ public:
+  using handles = courier::handles<ask>;
+  ask on(const ask& a) { return a; }
+};
+}  // namespace
+
+TEST_CASE("a request's failures are counted as failures: wrong reply type, full responder, bad subject",
+          "[bus][metrics]") {
+  fixture f;
+  auto wrong = f.bus.serve<ask>("math.wrong", f.sys.spawn<wrong_replier>()).value();
+  auto full = f.bus.serve<ask>("math.full", f.sys.spawn<silent>(),
+                               {.capacity = 1, .policy = courier::overflow::reject})
+                  .value();
+  auto mistyped = f.bus.request<answer>("math.wrong", ask{1}, 50ms);
+  f.timers.advance(2ms);
+  f.exec.run();
+  const auto got = mistyped.get();
+  CHECK(got.error() == courier::errc::handler_failed);
+  CHECK(got.error_text == "reply has the wrong type");
+
+  auto first = f.bus.request<answer>("math.full", ask{1}, 50ms);    // takes the only slot
+  auto refused = f.bus.request<answer>("math.full", ask{2}, 50ms);  // finds it full
+  CHECK(refused.get().error() == courier::errc::mailbox_full);
+  auto bad = f.bus.request<answer>("math.*", ask{3}, 50ms);
+  CHECK(bad.get().error() == courier::errc::invalid_subject);
+  // The first request's timeout is the only timer left: the refused one's went with it.
+  CHECK(f.timers.pending() == 1);
+
+  const auto m = f.bus.metrics();
+  CHECK(m.requests == 3);  // the invalid subject was no request
+  const auto* w = m.subject("math.wrong");
+  REQUIRE(w != nullptr);
+  CHECK(w->request_failures == 1);
+  CHECK(w->request_latency_ns.count == 0);  // a failure has no reply latency
+  const auto* fl = m.subject("math.full");
+  REQUIRE(fl != nullptr);
+  CHECK(fl->requests == 2);
+  CHECK(fl->request_failures == 1);
+  f.exec.run();
+  f.timers.advance(50ms);
+  CHECK(first.get().error() == courier::errc::timeout);
+}

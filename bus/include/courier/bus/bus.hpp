@@ -361,6 +361,7 @@ struct request_base : reply_channel, std::enable_shared_from_this<request_base> 
   timer_id timer;
   subject_counters* subject = nullptr;  // the request subject's metrics
   time_point sent_at{};
+  type_id expects{};  // the reply's type
 
   /// True for the one caller that gets to complete the request.
   bool claim() noexcept { return !done.exchange(true, std::memory_order_acq_rel); }
@@ -377,11 +378,10 @@ struct request_base : reply_channel, std::enable_shared_from_this<request_base> 
 
 template <class R>
 struct request_of final : request_base {
+  request_of() noexcept { expects = type_id_of<R>(); }
   std::function<void(courier::reply<R>)> done_fn;
-  void complete_value(const message& m) noexcept override {
-    if (m.type() != type_id_of<R>()) return complete_error(errc::handler_failed, "reply has the wrong type");
-    done_fn(courier::reply<R>{result<R>{m.as<R>()}, {}});
-  }
+  /// @pre m.type() == expects (reply() checks it).
+  void complete_value(const message& m) noexcept override { done_fn(courier::reply<R>{result<R>{m.as<R>()}, {}}); }
   void complete_error(errc why, std::string text) noexcept override {
     done_fn(courier::reply<R>{result<R>{why}, std::move(text)});
   }
