@@ -41,8 +41,15 @@ std::uint64_t dead_letter_hub::add(dead_letter_sink sink) {
 }
 
 namespace {
-// The sink this thread is calling, so that a sink may unsubscribe itself.
-thread_local const void* running_sink = nullptr;
+/// A sink call running on this thread; they chain outwards, since a sink may
+/// cause a dead letter, and so the calls of more sinks, inside its own.
+struct sink_call {
+  const void* sink;
+  const sink_call* outer;
+};
+// The innermost sink call on this thread: remove() must not wait for calls
+// its own thread will only return to after it.
+thread_local const sink_call* running_sinks = nullptr;
 }  // namespace
 
 void dead_letter_hub::remove(std::uint64_t id) noexcept {
@@ -65,7 +72,8 @@ void dead_letter_hub::remove(std::uint64_t id) noexcept {
   // raises calls before reading active. Either it sees the sink inactive, or
   // we see its call and wait for it.
   removed->active.store(false, std::memory_order_seq_cst);
-  const std::uint32_t own = running_sink == removed.get() ? 1 : 0;
+  std::uint32_t own = 0;
+  for (const sink_call* c = running_sinks; c != nullptr; c = c->outer) own += c->sink == removed.get() ? 1 : 0;
   while (removed->calls.load(std::memory_order_seq_cst) > own) std::this_thread::yield();
 }
 
@@ -78,9 +86,10 @@ void dead_letter_hub::publish(const courier::dead_letter& d) const noexcept {
   for (const auto& e : *snapshot) {
     e->calls.fetch_add(1, std::memory_order_seq_cst);  // see remove()
     if (e->active.load(std::memory_order_seq_cst)) {
-      const void* outer = std::exchange(running_sink, e.get());
+      const sink_call call{e.get(), running_sinks};
+      running_sinks = &call;
       e->sink(d);
-      running_sink = outer;
+      running_sinks = call.outer;
     }
     // release: the sink's effects happen before remove() sees the call end.
     e->calls.fetch_sub(1, std::memory_order_release);

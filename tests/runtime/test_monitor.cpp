@@ -410,3 +410,28 @@ TEST_CASE("a dead-letter sink may unsubscribe itself from inside its call", "[de
   CHECK(calls == 1);
   CHECK(env.sys.dead_letters().total() == 2);
 }
+
+// The outer sink's call is further down this thread's stack when the inner
+// one unsubscribes it: waiting for that call to end would wait forever.
+TEST_CASE("a dead-letter sink may unsubscribe one whose call it runs inside", "[dead_letter]") {
+  virtual_env env;
+  seen s;
+  auto target = env.sys.spawn<observer>(&s, false);
+  target.stop();
+  env.settle();
+  int outer_calls = 0, inner_calls = 0;
+  courier::dead_letter_subscription outer, inner;
+  outer = env.sys.subscribe_dead_letters([&](const courier::dead_letter&) {
+    if (++outer_calls == 1) CHECK_FALSE(target.send(report{}));  // a dead letter inside this one's call
+  });
+  inner = env.sys.subscribe_dead_letters([&](const courier::dead_letter&) {
+    ++inner_calls;
+    outer.unsubscribe();  // outer's first call is still running, below on this stack
+  });
+  CHECK_FALSE(target.send(report{}));
+  CHECK(outer_calls == 2);  // the first dead letter, then the nested one
+  CHECK(inner_calls == 2);  // the nested one (where it unsubscribes outer), then the first
+  CHECK_FALSE(target.send(report{}));
+  CHECK(outer_calls == 2);  // unsubscribed
+  CHECK(inner_calls == 3);
+}
