@@ -148,7 +148,8 @@ TEST_CASE("dead letters are published like any message: a queue group gets each 
   CHECK(bounded == std::vector<int>{1});
   CHECK(small.value().stats().dead_lettered == 3);
   CHECK(small.value().stats().delivered == 1);
-  const auto dl_subject = f.bus.metrics().subject("courier.dead_letter.n");
+  const courier::bus_metrics m = f.bus.metrics();
+  const auto* dl_subject = m.subject("courier.dead_letter.n");
   REQUIRE(dl_subject);
   CHECK(dl_subject->published == 4);
 }
