@@ -32,6 +32,30 @@ class inventory : public courier::actor {
   }
 };
 
+struct place_order {
+  int id;
+  int sku;
+};
+struct receipt {
+  int order;
+  int qty;
+};
+
+// doc: coroutine
+class checkout : public courier::actor {
+ public:
+  using handles = courier::handles<place_order>;
+  explicit checkout(courier::bus* b) : bus_{*b} {}
+  courier::task<receipt> on(const place_order& o) {
+    courier::reply<stock> s = co_await bus_.co_request<stock>("inventory.stock", get_stock{o.sku}, 50ms);
+    if (!s) throw std::runtime_error(courier::to_string(s.error()));  // the requester sees handler_failed
+    co_return receipt{o.id, s->qty};
+  }
+ private:
+  courier::bus& bus_;
+};
+// doc: end
+
 class recorder : public courier::actor {
  public:
   using handles = courier::handles<order_placed>;
@@ -112,6 +136,21 @@ TEST_CASE("docs: dedupe", "[bus][docs]") {
   f.exec.run();
   CHECK(f.seen == std::vector<int>{1});
   CHECK(s.value().stats().duplicates == 1);
+}
+
+// A thread_pool system here: future::get() blocks this thread while a worker replies.
+TEST_CASE("docs: request with a future", "[bus][docs]") {
+  courier::system sys;
+  courier::bus bus{sys};
+  int qty = 0;
+  std::string error;
+  // doc: request future
+  auto srv = bus.serve<get_stock>("inventory.stock", sys.spawn<inventory>());
+  courier::reply<stock> r = bus.request<stock>("inventory.stock", get_stock{1}, 1s).get();  // blocks this thread
+  if (r) qty = r->qty; else error = std::string{courier::to_string(r.error())} + r.error_text;
+  // doc: end
+  CHECK(qty == 10);
+  CHECK(error.empty());
 }
 
 TEST_CASE("docs: request-reply errors", "[bus][docs]") {
@@ -214,4 +253,20 @@ TEST_CASE("docs: delivery interceptor", "[bus][docs]") {
   CHECK(later[0].deliver() == courier::errc::ok);
   exec.run();
   CHECK(placed == std::vector<int>{2});
+}
+
+TEST_CASE("docs: a coroutine handler awaits a request and replies", "[bus][docs]") {
+  fixture f;
+  auto inv = f.bus.serve<get_stock>("inventory.stock", f.sys.spawn<inventory>());
+  auto shop = f.bus.serve<place_order>("checkout", f.sys.spawn<checkout>(&f.bus));
+  auto fine = f.bus.request<receipt>("checkout", place_order{7, 4}, 50ms);
+  auto bad = f.bus.request<receipt>("checkout", place_order{8, -1}, 50ms);
+  f.exec.run();
+  const courier::reply<receipt> r = fine.get();
+  REQUIRE(r);
+  CHECK(r->order == 7);
+  CHECK(r->qty == 40);
+  const courier::reply<receipt> failed = bad.get();
+  CHECK(failed.error() == courier::errc::handler_failed);
+  CHECK(failed.error_text == "handler_failed");  // the text checkout threw: its own request's error
 }
