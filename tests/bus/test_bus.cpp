@@ -166,7 +166,10 @@ TEST_CASE("a dead letter whose subject would pass the limits goes to <prefix>._o
   auto dl = bus.subscribe<courier::bus_dead_letter>(
       "courier.dead_letter.>", [&subjects](const courier::bus_dead_letter& d) {
         CHECK(d.reason == "unroutable");
-        subjects.push_back(courier::envelope_of(*courier::current_message())->subject + " " + d.subject);
+        const courier::envelope& env = *courier::envelope_of(*courier::current_message());
+        CHECK(env.headers == std::vector<std::pair<std::string, std::string>>{{"reason", "unroutable"}});
+        CHECK(env.causation_id == courier::envelope_of(*d.original)->id);
+        subjects.push_back(env.subject + " " + d.subject);
       });
   CHECK(bus.publish(longest, note{1}) == courier::errc::ok);
   CHECK(bus.publish("short", note{2}) == courier::errc::ok);
@@ -212,6 +215,24 @@ TEST_CASE("an unbounded subscription's window ages ids from the subscriber's tur
     CHECK(sub.value().stats().delivered == 1);
     CHECK(sub.value().stats().duplicates == 1);
   }
+}
+
+TEST_CASE("an unbounded window's subscriber that stops first: its queued messages count as delivered, dead-lettered",
+          "[bus]") {
+  fixture f;
+  std::vector<int> seen;
+  auto target = f.sys.spawn<recorder>(seen);
+  auto sub = f.bus.subscribe<note>("n", target, {.dedupe_window = 16});
+  REQUIRE(sub);
+  const auto id = courier::uuid::v7();
+  (void)f.bus.publish("n", note{1}, {.id = id});
+  (void)f.bus.publish("n", note{1}, {.id = id});  // a duplicate, but never screened
+  target.stop();
+  f.exec.run();
+  CHECK(seen.empty());
+  CHECK(sub.value().stats().delivered == 2);
+  CHECK(sub.value().stats().duplicates == 0);
+  CHECK(f.sys.dead_letters()[courier::dead_letter_reason::stopped] == 2);
 }
 
 TEST_CASE("a bounded subscription's window ages ids from the publish", "[bus]") {
