@@ -242,6 +242,67 @@ TEST_CASE("a reorder fault shuffles within its window and loses nothing", "[sim]
   CHECK(f.stats().fired == 10);
 }
 
+TEST_CASE("faults combine as documented: a drop wins, the longest delay wins, a reorder beats a delay",
+          "[sim][faults]") {
+  sim::world w{{.seed = 17}};
+  std::vector<std::pair<int, duration>> log;
+  auto sub = w.bus().subscribe<note>("f.>", w.sys().spawn<clocked>(w, log)).value();
+  SECTION("a drop injected after a duplicate still swallows the delivery and its copies") {
+    auto dup = w.inject("f.a", sim::duplicate{.probability = 1.0, .copies = 2});
+    auto drop = w.inject("f.a", sim::drop{});
+    (void)w.bus().publish("f.a", note{1});
+    w.run();
+    CHECK(log.empty());
+    CHECK(w.deliveries().dropped == 1);
+    CHECK(w.deliveries().duplicated == 0);
+    CHECK(dup.stats().matched == 1);
+    CHECK(drop.stats().fired == 1);
+  }
+  SECTION("a drop swallows the delivery before later rules see it") {
+    auto drop = w.inject("f.a", sim::drop{});
+    auto later = w.inject("f.a", sim::delay{.probability = 1.0, .min = 1ms, .max = 1ms});
+    (void)w.bus().publish("f.a", note{1});
+    w.run();
+    CHECK(log.empty());
+    CHECK(drop.stats().fired == 1);
+    CHECK(later.stats().matched == 0);
+  }
+  SECTION("of two delays on one delivery, the longer wins; a delay counts the deliveries it defers") {
+    w.inject("f.a", sim::delay{.probability = 1.0, .min = 2ms, .max = 2ms});
+    w.inject("f.a", sim::delay{.probability = 1.0, .min = 5ms, .max = 5ms});
+    w.inject("f.a", sim::duplicate{.probability = 1.0, .copies = 1});
+    (void)w.bus().publish("f.a", note{1});
+    w.run();
+    REQUIRE(log.size() == 2);  // the original and its copy, both deferred
+    CHECK(log[0].second == 5ms);
+    CHECK(log[1].second == 5ms);
+    CHECK(w.deliveries().delayed == 2);
+  }
+  SECTION("a reorder takes a delivery a delay also picked: it is held, not delayed") {
+    w.inject("f.a", sim::delay{.probability = 1.0, .min = 5ms, .max = 5ms});
+    auto shuffle = w.inject("f.a", sim::reorder{.probability = 1.0, .window = 2, .max_hold = 1ms});
+    (void)w.bus().publish("f.a", note{1});
+    w.run();
+    REQUIRE(log.size() == 1);
+    CHECK(log[0].second == 1ms);  // held until max_hold, not delayed 5 ms
+    CHECK(w.deliveries().reordered == 1);
+    CHECK(w.deliveries().delayed == 0);
+    CHECK(shuffle.stats().fired == 1);
+  }
+  SECTION("set() switches a rule now") {
+    auto drop = w.inject("f.a", sim::drop{});
+    (void)w.bus().publish("f.a", note{1});
+    drop.set(false);
+    (void)w.bus().publish("f.a", note{2});
+    drop.set(true);
+    (void)w.bus().publish("f.a", note{3});
+    w.run();
+    REQUIRE(log.size() == 1);
+    CHECK(log[0].first == 2);
+    CHECK(drop.stats().matched == 2);
+  }
+}
+
 TEST_CASE("bad fault parameters and patterns are rejected with a clear error", "[sim][faults]") {
   sim::world w;
   CHECK_THROWS_AS(w.inject("a..b", sim::drop{}), std::invalid_argument);
