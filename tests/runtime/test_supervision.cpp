@@ -140,6 +140,7 @@ TEMPLATE_TEST_CASE("exceeding the restart intensity escalates to the parent", "[
   CHECK(p.builds_of(0) == 3);  // the first instance and two restarts; the third failure escalated
   CHECK(log.down_at(0).who == b);
   CHECK(log.down_at(0).reason == exit_reason::failed);
+  CHECK(log.down_at(0).what.rfind("child failed: ", 0) == 0);  // the parent's failure names its child's
   CHECK(log.down_at(0).what.find("restart intensity exceeded") != std::string::npos);
   CHECK(log.down_at(0).what.find("boom in worker 0") != std::string::npos);
 }
