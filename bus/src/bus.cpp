@@ -274,7 +274,7 @@ struct sub_state {
     return depth;
   }
   /// Whether `m`'s id is in the window, recording nothing; counts a duplicate.
-  bool known(const message& m) {
+  bool in_window(const message& m) {
     bool seen;
     {
       std::lock_guard lock{dedupe_mutex};
@@ -521,13 +521,13 @@ errc bus_core::admit(const std::shared_ptr<sub_state>& s, const message_ptr& msg
   if (s->claims_slots()) return admit_bounded(s, msg, tally);
   // drop_oldest: one message in the mailbox, the rest waiting where the oldest can still go.
   std::unique_lock lock{s->mutex};
-  if (s->dedupe != nullptr && s->known(*msg)) return errc::ok;  // counted a duplicate
   const bool full = s->depth() >= s->opts.capacity;
-  if (full && s->waiting.empty()) {  // the only queued message is already in the mailbox
-    s->count_drop(s->dropped_oldest, &subject_counters::oldest, *msg);
-    return errc::ok;  // not remembered: a retry is not a duplicate
+  if (full && s->waiting.empty()) {  // the only queued message is already in the mailbox: the new one goes
+    // A duplicate counts as one; a drop is not remembered, so its retry is no duplicate.
+    if (s->dedupe == nullptr || !s->in_window(*msg)) s->count_drop(s->dropped_oldest, &subject_counters::oldest, *msg);
+    return errc::ok;
   }
-  if (s->dedupe != nullptr) (void)s->screen(*msg);  // remembered; new, as the lock kept others out
+  if (s->dedupe != nullptr && !s->screen(*msg)) return errc::ok;  // counted a duplicate
   if (full) {
     s->count_drop(s->dropped_oldest, &subject_counters::oldest, *s->waiting.front());
     s->waiting.pop_front();

@@ -124,7 +124,7 @@ errc fault_injector::decide(const delivery& d, std::uint32_t sub) {
   const std::string_view subject = last_subject_;
   const time_point now = timers_.now();
   std::uint32_t extra = 0;
-  std::uint64_t delays = 0;
+  bool delayed = false;
   duration after = duration::zero();
   const reorder* hold_in = nullptr;
   std::size_t hold_rule = 0;
@@ -149,7 +149,7 @@ errc fault_injector::decide(const delivery& d, std::uint32_t sub) {
                      const auto span = static_cast<std::uint64_t>((f.max - f.min).count());
                      const duration by = f.min + duration{static_cast<duration::rep>(rng_.below(span + 1))};
                      after = std::max(after, by);
-                     ++delays;
+                     delayed = true;
                      note(event::delay, sub, static_cast<std::uint64_t>(by.count()), i);
                    },
                    [&](const reorder& f) {
@@ -163,7 +163,7 @@ errc fault_injector::decide(const delivery& d, std::uint32_t sub) {
   }
   stats_.duplicated += extra;
   // Each copy goes out delayed, unless a reorder holds them all instead.
-  if (delays != 0 && hold_in == nullptr) stats_.delayed += extra + 1;
+  if (delayed && hold_in == nullptr) stats_.delayed += extra + 1;
   errc outcome = errc::ok;
   for (std::uint32_t c = 0; c <= extra; ++c) {
     errc e = hold_in != nullptr ? hold(d, sub, h, *hold_in, hold_rule) : forward(d, sub, h, after);
