@@ -300,6 +300,45 @@ struct sub_state {
   }
 };
 
+/// The deliveries of one passed message, reported to the interceptor: a run
+/// of plain ones (straight into mailboxes, all ok) in one call. Inert
+/// without an interceptor.
+class delivery_reports {
+ public:
+  delivery_reports(delivery_interceptor* to, const message_ptr& msg) noexcept : to_{to}, msg_{msg} {}
+  delivery_reports(const delivery_reports&) = delete;
+  delivery_reports& operator=(const delivery_reports&) = delete;
+  ~delivery_reports() { flush(); }
+
+  /// A plain delivery: starts a run, or joins the one open.
+  void add_plain(const sub_state& s) noexcept {
+    if (to_ == nullptr) return;
+    if (open_) {
+      ++also_;
+      return;
+    }
+    first_ = {s.id, s.pattern, errc::ok};
+    open_ = true;
+  }
+  /// Any other delivery, made after flush(): reported on its own.
+  void add(const sub_state& s, errc outcome) {
+    if (to_ != nullptr) to_->delivered(msg_, {s.id, s.pattern, outcome}, 0);
+  }
+  void flush() {
+    if (open_) {
+      open_ = false;
+      to_->delivered(msg_, first_, std::exchange(also_, 0));
+    }
+  }
+
+ private:
+  delivery_interceptor* to_;
+  const message_ptr& msg_;
+  bool open_ = false;
+  std::size_t also_ = 0;
+  delivery_interceptor::report first_{};
+};
+
 /// Tells a bounded subscription that its actor is done with one message;
 /// for one whose window is checked in the subscriber's turn, checks it.
 struct tracked_node final : mail_node {
@@ -413,14 +452,20 @@ struct bus_core {
   /// Every delivery starts here: a tap takes it, or the interceptor decides
   /// unless `passed` (see passes()), or admit() delivers it.
   /// `tally`, when given, counts the subject's deliveries for the caller to add up once.
-  errc deliver(const std::shared_ptr<sub_state>& s, const message_ptr& msg, publish_tally* tally, bool passed) {
+  /// A passed delivery is added to `reports`, or reported on its own without them.
+  errc deliver(const std::shared_ptr<sub_state>& s, const message_ptr& msg, publish_tally* tally, bool passed,
+               delivery_reports* reports = nullptr) {
     if (s->tap || !passed) {
       sys.exec().flush_burst();  // user code follows, which may wait
       if (s->tap) return s->tap(msg);
       return cfg.intercept->intercept(courier::delivery{s, s->id, msg, tally});
     }
+    if (reports != nullptr) reports->flush();  // a run made before this one is reported first
     const errc outcome = admit(s, msg, tally);
-    if (cfg.intercept) cfg.intercept->delivered(s->id, s->pattern, outcome);
+    if (reports != nullptr)
+      reports->add(*s, outcome);
+    else if (cfg.intercept)
+      delivery_reports{cfg.intercept.get(), msg}.add(*s, outcome);
     return outcome;
   }
   errc admit(const std::shared_ptr<sub_state>& s, const message_ptr& msg, publish_tally* tally = nullptr);
@@ -725,6 +770,7 @@ errc bus_core::publish(message_ptr msg) {
   const bool passed = passes(msg);
   // An interceptor that let the message pass still hears of each delivery.
   delivery_interceptor* const watcher = passed ? cfg.intercept.get() : nullptr;
+  delivery_reports reports{watcher, msg};
   plain_burst burst{sys.exec()};
   const bool bursts = watcher == nullptr && matched.size() > 1;
   for (std::size_t i = 0; i < matched.size(); ++i) {
@@ -734,7 +780,7 @@ errc bus_core::publish(message_ptr msg) {
     if (s->plain && passed) {  // what deliver() would do, without its checks
       if (bursts) burst.open();
       hand_over(s, msg, &tally);
-      if (watcher != nullptr) watcher->delivered(s->id, s->pattern, errc::ok);
+      reports.add_plain(*s);
       ++delivered;
       continue;
     }
@@ -750,12 +796,12 @@ errc bus_core::publish(message_ptr msg) {
           members.push_back(&matched[j]);
       std::size_t pick = env->key.empty() ? s->rr.fetch_add(1, std::memory_order_relaxed)
                                           : std::hash<std::string>{}(env->key);
-      if (errc e = deliver(*members[pick % members.size()], msg, &tally, passed); e != errc::ok)
+      if (errc e = deliver(*members[pick % members.size()], msg, &tally, passed, &reports); e != errc::ok)
         outcome = e;
       ++delivered;
       continue;
     }
-    if (errc e = deliver(s, msg, &tally, passed); e != errc::ok) outcome = e;
+    if (errc e = deliver(s, msg, &tally, passed, &reports); e != errc::ok) outcome = e;
     ++delivered;
   }
   if (tally.handed != 0) count(counters.delivered, tally.handed, counting);

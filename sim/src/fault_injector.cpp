@@ -98,18 +98,15 @@ bool fault_injector::passes(const message_ptr& m) {
   return !last_faulty_ && deferred_ == 0;
 }
 
-void fault_injector::delivered(std::uint64_t subscription, std::string_view pattern, errc outcome) {
-  const auto sub = static_cast<std::uint32_t>(subscription);
-  // Called for every delivery that passed: the common case stays free of
-  // the register saves that naming would need.
-  if (!named(sub)) [[unlikely]]
-    return delivered_first(sub, pattern, outcome);
-  (void)record(sub, last_hash_, outcome);
-}
-
-void fault_injector::delivered_first(std::uint32_t sub, std::string_view pattern, errc outcome) {
-  name_first(sub, pattern);
-  (void)record(sub, last_hash_, outcome);
+void fault_injector::delivered(const message_ptr& m, const report& first, std::size_t also) {
+  if (m.get() != last_message_.get()) see_message(m);
+  const auto sub = static_cast<std::uint32_t>(first.subscription);
+  name(sub, first.pattern);
+  (void)record(sub, last_hash_, first.outcome);
+  if (also == 0) return;
+  // The rest of a fan-out is one record.
+  stats_.delivered += also;
+  trace_.add(event::fanout, last_hash_, static_cast<std::uint32_t>(also));
 }
 
 errc fault_injector::intercept(const delivery& d) {

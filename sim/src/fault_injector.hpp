@@ -33,7 +33,7 @@ class fault_injector final : public delivery_interceptor {
   [[nodiscard]] delivery_stats stats() const noexcept { return stats_; }
 
   bool passes(const message_ptr& m) override;
-  void delivered(std::uint64_t subscription, std::string_view pattern, errc outcome) override;
+  void delivered(const message_ptr& m, const report& first, std::size_t also) override;
   errc intercept(const delivery& d) override;
 
  private:
@@ -67,8 +67,6 @@ class fault_injector final : public delivery_interceptor {
   }
   [[nodiscard]] bool named(std::uint32_t sub) const noexcept { return sub < named_.size() && named_[sub] != 0; }
   void name_first(std::uint32_t sub, std::string_view pattern);
-  /// delivered() for a subscription not yet named.
-  [[gnu::noinline]] void delivered_first(std::uint32_t sub, std::string_view pattern, errc outcome);
   errc decide(const delivery& d, std::uint32_t sub);
   [[nodiscard]] link* find_link(std::uint32_t sub) const noexcept {
     return sub < links_.size() ? links_[sub].get() : nullptr;

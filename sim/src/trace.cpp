@@ -21,6 +21,7 @@ const char* to_string(event e) noexcept {
     case event::release: return "release";
     case event::cancelled: return "cancelled";
     case event::round: return "round";
+    case event::fanout: return "fanout";
   }
   return "unknown";
 }
@@ -127,6 +128,7 @@ std::string trace::describe(const record& r) const {
     case event::turn: return s + fmt::format(" picked {} of {} ready", r.value, r.subscription);
     case event::round: return s + fmt::format(" of {} turns, shuffled from {:016x}", r.subscription, r.value);
     case event::timers: return s + fmt::format(" fired {}", r.value);
+    case event::fanout: return s + fmt::format(" to {} more subscriptions <- {}", r.subscription, subject());
     case event::deliver:
     case event::drop:
     case event::cancelled: s += fmt::format(" {} <- {}", sub(), subject()); break;

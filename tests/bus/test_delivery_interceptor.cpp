@@ -72,20 +72,23 @@ namespace {
 /// Lets even notes through to the bus and records what it was told; decides odd ones itself.
 struct evens_pass final : courier::delivery_interceptor {
   bool passes(const courier::message_ptr& m) override { return m->as<note>().n % 2 == 0; }
-  void delivered(std::uint64_t sub, std::string_view pattern, courier::errc outcome) override {
-    told.push_back({sub, std::string{pattern}, outcome});
+  void delivered(const courier::message_ptr& m, const courier::delivery_interceptor::report& first,
+                 std::size_t also) override {
+    told.push_back({m->as<note>().n, first.subscription, std::string{first.pattern}, first.outcome, also});
   }
   courier::errc intercept(const courier::delivery& d) override {
     asked.push_back(d.message()->as<note>().n);
     return d.deliver();
   }
-  struct report {
+  struct call {
+    int note;
     std::uint64_t sub;
     std::string pattern;
     courier::errc outcome;
-    bool operator==(const report&) const = default;
+    std::size_t also;
+    bool operator==(const call&) const = default;
   };
-  std::vector<report> told;
+  std::vector<call> told;
   std::vector<int> asked;
 };
 
@@ -108,18 +111,18 @@ TEST_CASE("a message the interceptor passes is delivered by the bus and reported
   CHECK(bus.publish("a.x", note{2}) == courier::errc::mailbox_full);
   exec.run();
   CHECK(watch->asked == std::vector<int>{1, 1});  // once per subscriber, odd only
-  using report = evens_pass::report;
-  CHECK(watch->told == std::vector<report>{{all.id(), "a.*", courier::errc::ok},
-                                           {one.id(), "a.x", courier::errc::ok},
-                                           {all.id(), "a.*", courier::errc::ok},
-                                           {one.id(), "a.x", courier::errc::mailbox_full}});
+  using call = evens_pass::call;
+  CHECK(watch->told == std::vector<call>{{0, all.id(), "a.*", courier::errc::ok, 0},
+                                         {0, one.id(), "a.x", courier::errc::ok, 0},
+                                         {2, all.id(), "a.*", courier::errc::ok, 0},
+                                         {2, one.id(), "a.x", courier::errc::mailbox_full, 0}});
   CHECK(wide == std::vector<int>{0, 1, 2});
   CHECK(narrow == std::vector<int>{0});
   CHECK(all.stats().delivered == 3);
   CHECK(one.stats().rejected == 2);
 }
 
-TEST_CASE("every delivery of a wide fan-out is reported once, in the same order each time, before publish returns",
+TEST_CASE("every delivery of a wide fan-out is reported, a run of plain ones in one call, in the same order each time, before publish returns",
           "[bus][intercept]") {
   auto watch = std::make_shared<evens_pass>();
   courier::test::virtual_bus f{5, {.intercept = watch}};
@@ -134,19 +137,29 @@ TEST_CASE("every delivery of a wide fan-out is reported once, in the same order 
     subs.push_back(bus.subscribe<note>("fan.out", f.sys.spawn<collector>(seen), opts).value());
   }
   REQUIRE(bus.publish("fan.out", note{0}) == courier::errc::ok);
-  REQUIRE(watch->told.size() == wide);  // before any turn has run
-  std::vector<std::uint64_t> ids;
-  for (const auto& r : watch->told) {
-    CHECK(r.pattern == "fan.out");
-    CHECK(r.outcome == courier::errc::ok);
-    ids.push_back(r.sub);
+  // Before any turn has run, every delivery: a bounded subscription's on its
+  // own, and each run of plain ones between them in one call.
+  std::size_t reported = 0;
+  std::vector<std::uint64_t> firsts;
+  for (const auto& c : watch->told) {
+    CHECK(c.note == 0);
+    CHECK(c.pattern == "fan.out");
+    CHECK(c.outcome == courier::errc::ok);
+    reported += 1 + c.also;
+    firsts.push_back(c.sub);
   }
-  std::vector<std::uint64_t> expected;
-  for (const auto& s : subs) expected.push_back(s.id());
-  std::sort(ids.begin(), ids.end());
-  CHECK(ids == expected);  // each subscription once
+  CHECK(reported == wide);
+  for (int i = 0; i < wide; i += 7) {  // the bounded ones
+    auto it = std::find(firsts.begin(), firsts.end(), subs[i].id());
+    REQUIRE(it != firsts.end());
+    CHECK(watch->told[static_cast<std::size_t>(it - firsts.begin())].also == 0);
+  }
+  // Eleven bounded subscriptions (0, 7, ..., 70), each followed by a run of
+  // plain ones: 22 calls.
+  CHECK(watch->told.size() == 22);
   // A second publish reports in the same order as the first.
-  const std::vector<evens_pass::report> first = watch->told;
+  std::vector<evens_pass::call> first = watch->told;
+  for (auto& c : first) c.note = 2;
   watch->told.clear();
   REQUIRE(bus.publish("fan.out", note{2}) == courier::errc::ok);
   CHECK(watch->told == first);

@@ -362,6 +362,26 @@ TEST_CASE("a trace is readable, and written and read back unchanged", "[sim][tra
   CHECK_THROWS_AS(sim::trace::read(path), std::runtime_error);
 }
 
+TEST_CASE("a fan-out the injector lets pass is a deliver record and one fanout record", "[sim][trace]") {
+  sim::world w{{.seed = 3, .trace_turns = false}};
+  std::vector<std::pair<int, duration>> log;
+  std::vector<courier::subscription> subs;
+  for (int i = 0; i < 4; ++i)
+    subs.push_back(w.bus().subscribe<note>("fan.*", w.sys().spawn<clocked>(w, log)).value());
+  // A fifth, bounded, takes messages through its overflow policy: reported on its own.
+  subs.push_back(w.bus().subscribe<note>("fan.out", w.sys().spawn<clocked>(w, log), {.capacity = 8}).value());
+  (void)w.bus().publish("fan.out", note{1});
+  w.run();
+  REQUIRE(log.size() == 5);
+  CHECK(w.deliveries().delivered == 5);
+  std::vector<std::string> lines;
+  for (const auto& r : w.trace().records())
+    if (r.what == sim::event::deliver || r.what == sim::event::fanout) lines.push_back(w.trace().describe(r));
+  CHECK(lines == std::vector<std::string>{"t=0.000000000s deliver sub#1 fan.* <- fan.out",
+                                          "t=0.000000000s fanout to 3 more subscriptions <- fan.out",
+                                          "t=0.000000000s deliver sub#5 fan.out <- fan.out"});
+}
+
 TEST_CASE("a trace keeps its first records but hashes all of them", "[sim][trace]") {
   auto run = [](std::size_t capacity) {
     sim::world w{{.seed = 4, .trace_capacity = capacity}};

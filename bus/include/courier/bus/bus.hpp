@@ -199,11 +199,21 @@ class delivery_interceptor {
   virtual errc intercept(const delivery& d) = 0;
   /// Asked once per published message or request, before its deliveries.
   /// True lets the bus make them itself, exactly as with no interceptor, and
-  /// report each to delivered() instead of asking intercept(): the fast path
+  /// report them to delivered() instead of asking intercept(): the fast path
   /// for a message the interceptor would leave alone. The default asks intercept().
   virtual bool passes(const message_ptr&) { return false; }
-  /// A delivery the bus made itself after passes(), and its outcome.
-  virtual void delivered(std::uint64_t /*subscription*/, std::string_view /*pattern*/, errc /*outcome*/) {}
+  /// A delivery the bus made itself after passes().
+  struct report {
+    std::uint64_t subscription;
+    std::string_view pattern;  ///< The subscription's; valid during the call.
+    errc outcome;
+  };
+  /// Deliveries of `m`, which passes() let through: `first`, then `also`
+  /// more like it, to the subscriptions after it that take messages straight
+  /// into the subscriber's mailbox (no capacity and no queue group), each
+  /// with outcome ok. So a fan-out costs a call, not one per subscriber.
+  /// Calls come in the order the deliveries were made.
+  virtual void delivered(const message_ptr& /*m*/, const report& /*first*/, std::size_t /*also*/) {}
 };
 
 /// An interceptor that asks `decide` about every delivery.

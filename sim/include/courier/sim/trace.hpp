@@ -22,6 +22,7 @@ enum class event : std::uint8_t {
   release,    ///< A reorder window let its held messages go: value = how many.
   cancelled,  ///< A deferred delivery found its subscription gone: value = subject hash.
   round,      ///< schedule::rounds began a round: value = the random state its order is shuffled from, subscription = runnables in it.
+  fanout,     ///< The message of the `deliver` before also went straight to the next subscriptions its subject matches: value = subject hash, subscription = how many.
 };
 
 /// Returns the event's name ("turn", "deliver", ...).
