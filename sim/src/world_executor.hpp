@@ -66,6 +66,14 @@ class world_executor final : public executor {
     }
     runnable* r = ready_.back();
     ready_.pop_back();
+    // The round's order is known ahead, unlike a pool's: start loading the
+    // next runnable while this one runs. A shuffled round visits actors all
+    // over memory, so each turn would otherwise begin with cache misses.
+    if (!ready_.empty()) {
+      const auto* next = reinterpret_cast<const char*>(ready_.back());
+      __builtin_prefetch(next);
+      __builtin_prefetch(next + 64);
+    }
     return r;
   }
 
