@@ -382,6 +382,40 @@ TEST_CASE("a fan-out the injector lets pass is a deliver record and one fanout r
                                           "t=0.000000000s deliver sub#5 fan.out <- fan.out"});
 }
 
+TEST_CASE("a dead letter published during a fan-out does not take over the fan-out's trace records",
+          "[sim][trace]") {
+  sim::world w{{.seed = 5, .trace_turns = false}};
+  std::vector<std::pair<int, duration>> log;
+  std::vector<std::string> dead;
+  auto before = w.bus().subscribe<note>("x.*", w.sys().spawn<clocked>(w, log)).value();
+  auto full = w.bus()
+                  .subscribe<note>("x.y", w.sys().spawn<clocked>(w, log),
+                                   {.capacity = 1, .policy = overflow::dead_letter})
+                  .value();
+  auto after = w.bus().subscribe<note>("x.>", w.sys().spawn<clocked>(w, log)).value();
+  auto dl = w.bus()
+                .subscribe<bus_dead_letter>("courier.dead_letter.>",
+                                            [&dead](const bus_dead_letter& d) { dead.push_back(d.subject); })
+                .value();
+  (void)w.bus().publish("x.y", note{1});  // fills `full`: nothing has run yet
+  (void)w.bus().publish("x.y", note{2});  // `full` turns it into a dead letter mid fan-out
+  w.run();
+  CHECK(dead == std::vector<std::string>{"x.y"});
+  std::vector<std::string> lines;
+  for (const auto& r : w.trace().records())
+    if (r.what == sim::event::deliver) lines.push_back(w.trace().describe(r));
+  // Each delivery names the subject of the message it delivered.
+  CHECK(lines == std::vector<std::string>{
+                     "t=0.000000000s deliver sub#1 x.* <- x.y",
+                     "t=0.000000000s deliver sub#2 x.y <- x.y",
+                     "t=0.000000000s deliver sub#3 x.> <- x.y",
+                     "t=0.000000000s deliver sub#1 x.* <- x.y",
+                     "t=0.000000000s deliver sub#4 courier.dead_letter.> <- courier.dead_letter.x.y",
+                     "t=0.000000000s deliver sub#2 x.y <- x.y",
+                     "t=0.000000000s deliver sub#3 x.> <- x.y",
+                 });
+}
+
 TEST_CASE("a trace keeps its first records but hashes all of them", "[sim][trace]") {
   auto run = [](std::size_t capacity) {
     sim::world w{{.seed = 4, .trace_capacity = capacity}};
