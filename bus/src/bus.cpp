@@ -320,10 +320,6 @@ class delivery_reports {
     first_ = {s.id, s.pattern, errc::ok};
     open_ = true;
   }
-  /// Any other delivery, made after flush(): reported on its own.
-  void add(const sub_state& s, errc outcome) {
-    if (to_ != nullptr) to_->delivered(msg_, {s.id, s.pattern, outcome}, 0);
-  }
   void flush() {
     if (open_) {
       open_ = false;
@@ -452,7 +448,7 @@ struct bus_core {
   /// Every delivery starts here: a tap takes it, or the interceptor decides
   /// unless `passed` (see passes()), or admit() delivers it.
   /// `tally`, when given, counts the subject's deliveries for the caller to add up once.
-  /// A passed delivery is added to `reports`, or reported on its own without them.
+  /// A passed delivery is reported on its own, after the run in `reports` before it.
   errc deliver(const std::shared_ptr<sub_state>& s, const message_ptr& msg, publish_tally* tally, bool passed,
                delivery_reports* reports = nullptr) {
     if (s->tap || !passed) {
@@ -462,10 +458,7 @@ struct bus_core {
     }
     if (reports != nullptr) reports->flush();  // a run made before this one is reported first
     const errc outcome = admit(s, msg, tally);
-    if (reports != nullptr)
-      reports->add(*s, outcome);
-    else if (cfg.intercept)
-      delivery_reports{cfg.intercept.get(), msg}.add(*s, outcome);
+    if (cfg.intercept) cfg.intercept->delivered(msg, {s->id, s->pattern, outcome}, 0);
     return outcome;
   }
   errc admit(const std::shared_ptr<sub_state>& s, const message_ptr& msg, publish_tally* tally = nullptr);
